@@ -1,0 +1,1 @@
+"""Byte-level codec: reading and writing data sets, values and character sets."""

@@ -1,0 +1,981 @@
+"""Reading Part 10 files and bare data sets (PS3.10 section 7.1; PS3.5 chapter 7, Annex A).
+
+One pass over the bytes: the 128-byte preamble and ``DICM`` prefix, the File Meta
+Information (group 0002, always Explicit VR Little Endian), then the data set in the
+transfer syntax that (0002,0010) names: Implicit VR LE, Explicit VR LE/BE, Deflated
+Explicit VR LE, and the encapsulated syntaxes (pixel data kept as fragments, PS3.5 A.4).
+
+Element headers are scanned with precompiled ``struct``s; each element is stored as a
+compact raw entry and decoded only when used (see :mod:`dicomkit.dataset`). Files are
+read in chunks: ``stop_before_pixels`` never reads the pixel data, and a large value is
+read straight into its own buffer, so pixel bytes are copied once.
+
+Tolerance (``strict=False``): each fix-up is reported with one :class:`DicomWarning`;
+``strict=True`` turns the same condition into :class:`DecodeError`/:class:`InvalidDicomError`.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import warnings
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from dicomkit import dictionary
+from dicomkit.codec.charset import Charset
+from dicomkit.codec.values import decode_value
+from dicomkit.dataset import _MISSING, DataElement, Dataset, RawEntry, Sequence
+from dicomkit.errors import DecodeError, DicomWarning, InvalidDicomError
+from dicomkit.tag import Tag
+from dicomkit.uid import (
+    DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
+    EXPLICIT_VR_BIG_ENDIAN,
+    EXPLICIT_VR_LITTLE_ENDIAN,
+    IMPLICIT_VR_LITTLE_ENDIAN,
+    TransferSyntax,
+    transfer_syntax,
+)
+from dicomkit.vr import VR
+
+__all__ = ["ReadOptions", "read", "read_dataset"]
+
+UNDEFINED = 0xFFFFFFFF
+PIXEL_DATA = 0x7FE00010
+ITEM = 0xFFFEE000
+ITEM_DELIM = 0xFFFEE00D
+SEQ_DELIM = 0xFFFEE0DD
+CHARSET_TAG = 0x00080005
+MAX_DEPTH = 200
+BIG_VALUE = 1 << 16  # values at least this large are read into their own buffer
+FIRST_CHUNK = 1 << 14
+_NEXT, _STOP, _END_ITEM = object(), object(), object()
+_NO_STOP = 0xFFFE0000  # item and delimiter tags always take the slow path
+
+_LONG = frozenset(v.encode() for v in ("OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"))
+_SHORT = frozenset(
+    v.encode()
+    for v in (
+        "AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT", "PN",
+        "SH", "SL", "SS", "ST", "TM", "UI", "UL", "US",
+    )
+)  # fmt: skip
+_VR_BY_BYTES: dict[Any, VR] = {v.value.encode(): v for v in VR}
+_VR_BY_BYTES.update({v.value: v for v in VR})
+
+_S_HDR = {True: struct.Struct("<HH2sH").unpack_from, False: struct.Struct(">HH2sH").unpack_from}
+_S_IMPL = {True: struct.Struct("<HHL").unpack_from, False: struct.Struct(">HHL").unpack_from}
+_S_HDR4 = {True: struct.Struct("<HHHH").unpack_from, False: struct.Struct(">HHHH").unpack_from}
+# explicit VR codes as the 16-bit integers the header struct yields in each byte order
+_SHORT_CODES = {le: frozenset(int.from_bytes(v, "little" if le else "big") for v in _SHORT) for le in (True, False)}
+_LONG_CODES = {le: frozenset(int.from_bytes(v, "little" if le else "big") for v in _LONG) for le in (True, False)}
+_SQ_CODE = {True: int.from_bytes(b"SQ", "little"), False: int.from_bytes(b"SQ", "big")}
+_S_UL = {True: struct.Struct("<L").unpack_from, False: struct.Struct(">L").unpack_from}
+_S_US = {True: struct.Struct("<H").unpack_from, False: struct.Struct(">H").unpack_from}
+_tag_new = int.__new__
+_elem_new = object.__new__
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    """Per-call reading options (there is no global configuration)."""
+
+    stop_before_pixels: bool = False
+    specific_tags: frozenset[int] | None = None
+    stop_before: int | None = None
+    strict: bool = False
+    charset: tuple[str, ...] | None = None
+    max_depth: int = MAX_DEPTH
+
+
+# ---------------------------------------------------------------------------------------
+# decode context: one per character-set scope
+
+
+class _Context:
+    """Decodes the elements of the data sets that share one character set scope."""
+
+    __slots__ = ("_charset", "charset_raw", "implicit", "little", "opts", "parent")
+
+    def __init__(
+        self, little: bool, opts: ReadOptions, parent: _Context | None = None, implicit: bool = False
+    ) -> None:
+        self.little = little
+        self.implicit = implicit
+        self.opts = opts
+        self.parent = parent
+        self.charset_raw: bytes | None = None
+        self._charset: Charset | None = None
+
+    def child(self, charset_raw: bytes | None, *, little: bool | None = None, implicit: bool | None = None) -> _Context:
+        """A context for nested data sets: own character set and/or another encoding."""
+        c = _Context(
+            self.little if little is None else little,
+            self.opts,
+            self,
+            self.implicit if implicit is None else implicit,
+        )
+        c.charset_raw = charset_raw
+        return c
+
+    @property
+    def charset(self) -> Charset | None:
+        cs = self._charset
+        if cs is not None:
+            return cs
+        opts = self.opts
+        if opts.charset is not None:
+            cs = Charset.from_value(opts.charset, strict=opts.strict)
+        elif self.charset_raw is not None:
+            text = self.charset_raw.decode("latin-1").rstrip(" \x00")
+            terms = tuple(t.strip(" \x00") for t in text.split("\\"))
+            cs = Charset.from_value(terms if any(terms) else None, strict=opts.strict)
+        elif self.parent is not None:
+            return self.parent.charset
+        else:
+            return None
+        self._charset = cs
+        return cs
+
+    # ElementSource protocol -----------------------------------------------------------
+    def materialize(self, ds: Dataset, tag: int, entry: RawEntry | int) -> DataElement:
+        if type(entry) is int:
+            buf = ds._buf
+            vrb, off, ln = _entry_location(entry, buf, self.little, self.implicit)
+        else:
+            vrb, off, ln = entry[0], entry[1], entry[2]
+            buf = entry[3] if len(entry) > 3 else ds._buf
+        raw = buf[off : off + ln]
+        stored = None
+        if vrb is None:
+            vr = _implicit_vr(ds, tag)
+        else:
+            vr = _VR_BY_BYTES.get(vrb) or VR.UN
+            if vr is VR.UN and not (tag >> 16) & 1:
+                known = dictionary.vr_of(tag)
+                if known is not None and known != "UN":
+                    stored = "UN"
+                    vr = _resolve_ambiguous(ds, tag, known)
+        elem = _elem_new(DataElement)
+        elem.tag = _tag_new(Tag, tag)
+        elem.VR = vr
+        elem._value = _MISSING
+        elem._raw = raw
+        elem._source = self
+        elem.undefined_length = False
+        elem.stored_vr = stored
+        if vr is VR.SQ:
+            # a defined-length SQ kept raw: an implicit VR LE sequence (UN, CP-246) or
+            # an implicit-VR element the dictionary calls SQ
+            elem._value = _parse_sequence_bytes(raw, self, stored is not None or vrb is None)
+            elem._raw = None
+        return elem
+
+    def decode(self, elem: DataElement) -> Any:
+        tag = elem.tag
+        vm = dictionary.vm_of(tag)
+        raw = elem._raw
+        if raw is None:
+            return None
+        return decode_value(
+            tag,
+            elem.VR,
+            raw,
+            little=self.little,
+            charset=self.charset,
+            scalar=None if vm is None else vm == "1",
+            strict=self.opts.strict,
+        )
+
+
+
+
+def _implicit_vr(ds: Dataset, tag: int) -> VR:
+    known = dictionary.vr_of(tag)
+    if known is None:
+        entry = dictionary.lookup(tag)
+        known = entry.vr if entry is not None else "UN"
+    return _resolve_ambiguous(ds, tag, known)
+
+
+def _resolve_ambiguous(ds: Dataset, tag: int, vr: str) -> VR:
+    """Resolve the dictionary's "US or SS", "OB or OW", … for one element (PS3.5 A.1 note)."""
+    if " or " not in vr:
+        return _VR_BY_BYTES.get(vr) or VR.UN
+    options = vr.split(" or ")
+    if "SS" in options and "US" in options:
+        if tag in (0x00283006, 0x00283002, 0x00281101, 0x00281102, 0x00281103):
+            return VR.US  # LUT data and descriptors: US (PS3.3 C.11)
+        rep = ds.get(0x00280103)
+        return VR.SS if rep == 1 else VR.US
+    if "OW" in options:
+        if tag == PIXEL_DATA:
+            return VR.OW  # implicit VR: PS3.5 A.1
+        bits = ds.get(0x00280100)
+        return VR.OB if isinstance(bits, int) and bits <= 8 and "OB" in options else VR.OW
+    return _VR_BY_BYTES.get(options[0]) or VR.UN
+
+
+# ---------------------------------------------------------------------------------------
+# the scanner
+
+
+class _Parser:
+    """Scans element headers over one growing buffer (appends keep offsets valid)."""
+
+    def __init__(
+        self,
+        buf: bytes,
+        *,
+        opts: ReadOptions,
+        fh: IO[bytes] | None = None,
+        base: int = 0,
+        size: int | None = None,
+        origin: int = 0,
+    ) -> None:
+        self.buf = buf
+        self.origin = origin  # file position of offset 0 (a file object need not start at 0)
+        self.limit = len(buf)
+        self.opts = opts
+        self.strict = opts.strict
+        self.fh = fh  # set while more bytes can be read from a file
+        self.base = base  # file offset of buf[0]
+        self.size = size if size is not None else base + len(buf)  # file offset of the end of data
+        self.final = fh is None or self.base + self.limit >= self.size
+
+    # -- buffer management -----------------------------------------------------------
+    def grow(self, need: int) -> bool:
+        """Make buf hold at least ``need`` bytes (buffer offsets); False at end of data."""
+        if self.final:
+            return False
+        assert self.fh is not None
+        want = max(need - self.limit, self.limit, FIRST_CHUNK)
+        want = min(want, self.size - self.base - self.limit)
+        more = self.fh.read(want)
+        if more:
+            self.buf += more
+            self.limit = len(self.buf)
+        if not more or self.base + self.limit >= self.size:
+            self.final = True
+        return self.limit >= need
+
+    def fixup(self, message: str, *, tag: int | None = None, offset: int | None = None) -> None:
+        if self.strict:
+            raise DecodeError(message, tag=tag, offset=None if offset is None else self.base + offset)
+        where = []
+        if tag is not None:
+            where.append(f"tag {Tag(tag)}")
+        if offset is not None:
+            where.append(f"offset {self.base + offset}")
+        warnings.warn(f"{message} ({', '.join(where)})" if where else message, DicomWarning, stacklevel=5)
+
+    def error(self, message: str, *, tag: int | None = None, offset: int | None = None) -> DecodeError:
+        return DecodeError(message, tag=tag, offset=None if offset is None else self.base + offset)
+
+    # -- data sets -------------------------------------------------------------------
+    def parse(
+        self,
+        pos: int,
+        end: int,
+        *,
+        little: bool,
+        implicit: bool,
+        ctx: _Context,
+        depth: int,
+        in_item: bool,
+        stop: int = _NO_STOP,
+    ) -> tuple[dict[int, Any], int, bool]:
+        """Parse elements from ``pos`` up to ``end`` (buffer offset; -1 = undefined length
+        item ending at an item delimiter, or the end of data at top level).
+
+        Returns the entries, the position after the data set, and whether tags ascended.
+        """
+        d: dict[int, Any] = {}
+        if implicit:
+            return self._parse_implicit(d, pos, end, little, ctx, depth, in_item, stop)
+        buf = self.buf
+        hdr = _S_HDR4[little]
+        ul = _S_UL[little]
+        long_ = _LONG_CODES[little]
+        short = _SHORT_CODES[little]
+        sq = _SQ_CODE[little]
+        last = -1
+        state = [True]  # ascending
+        lim = self.limit if end < 0 else min(end, self.limit)
+        lim12 = lim - 12
+        while True:
+            if pos <= lim12:
+                g, e, vrc, ln = hdr(buf, pos)
+                tag = g << 16 | e
+                if vrc in short:
+                    nxt = pos + 8 + ln
+                    if last < tag < stop and nxt <= lim and not ln & 1:
+                        d[tag] = pos
+                        last = tag
+                        pos = nxt
+                        continue
+                elif vrc in long_:
+                    ln = ul(buf, pos + 8)[0]
+                    nxt = pos + 12 + ln
+                    if last < tag < stop and nxt <= lim and not ln & 1 and vrc != sq:
+                        d[tag] = pos
+                        last = tag
+                        pos = nxt
+                        continue
+            if end >= 0 and pos >= end:
+                if pos > end:
+                    self.fixup("element runs past the end of its item", offset=pos)
+                break
+            pos, action = self._slow(d, pos, end, little, False, ctx, depth, in_item, stop, last, state)
+            if action is _STOP:
+                break
+            if action is _END_ITEM:
+                return d, pos, state[0]
+            buf = self.buf
+            lim = self.limit if end < 0 else min(end, self.limit)
+            lim12 = lim - 12
+            if d:
+                last = max(last, next(reversed(d)))
+        return d, pos, state[0]
+
+    def _parse_implicit(
+        self,
+        d: dict[int, Any],
+        pos: int,
+        end: int,
+        little: bool,
+        ctx: _Context,
+        depth: int,
+        in_item: bool,
+        stop: int,
+    ) -> tuple[dict[int, Any], int, bool]:
+        buf = self.buf
+        hdr = _S_IMPL[little]
+        vr_of = dictionary.vr_of
+        last = -1
+        state = [True]
+        lim = self.limit if end < 0 else min(end, self.limit)
+        lim8 = lim - 8
+        while True:
+            if pos <= lim8:
+                g, e, ln = hdr(buf, pos)
+                tag = g << 16 | e
+                nxt = pos + 8 + ln
+                if (
+                    last < tag < stop
+                    and nxt <= lim
+                    and not ln & 1
+                    and vr_of(tag) != "SQ"
+                    and not (g & 1 and _starts_with_item(buf, pos + 8, ln, little))
+                ):
+                    d[tag] = pos
+                    last = tag
+                    pos = nxt
+                    continue
+            if end >= 0 and pos >= end:
+                if pos > end:
+                    self.fixup("element runs past the end of its item", offset=pos)
+                break
+            pos, action = self._slow(d, pos, end, little, True, ctx, depth, in_item, stop, last, state)
+            if action is _STOP:
+                break
+            if action is _END_ITEM:
+                return d, pos, state[0]
+            buf = self.buf
+            lim = self.limit if end < 0 else min(end, self.limit)
+            lim8 = lim - 8
+            if d:
+                last = max(last, next(reversed(d)))
+        return d, pos, state[0]
+
+    def _slow(
+        self,
+        d: dict[int, Any],
+        pos: int,
+        end: int,
+        little: bool,
+        implicit: bool,
+        ctx: _Context,
+        depth: int,
+        in_item: bool,
+        stop: int,
+        last: int,
+        state: list[bool],
+    ) -> tuple[int, object]:
+        """One element the fast loops don't handle: returns the next position and
+        ``_NEXT`` (go on), ``_STOP`` (the data set stops before ``pos``) or ``_END_ITEM``
+        (an item delimiter ended the item; ``pos`` is after it)."""
+        buf, limit = self.buf, self.limit
+        need = pos + (8 if implicit or buf[pos + 4 : pos + 6] not in _LONG else 12)
+        if need > limit:
+            if self.grow(need):
+                return pos, _NEXT
+            buf, limit = self.buf, self.limit
+            if pos < limit:
+                kind = "junk" if any(buf[pos:limit]) else "padding"
+                self.fixup(f"{limit - pos} bytes of trailing {kind} after the last element ignored", offset=pos)
+            elif end == -1 and in_item:
+                self.fixup("data ended inside an item of undefined length", offset=pos)
+            return limit, _STOP
+        if implicit:
+            g, e, ln = _S_IMPL[little](buf, pos)
+            vrb = None
+            vpos = pos + 8
+        else:
+            g, e, vrb, ln = _S_HDR[little](buf, pos)
+            if vrb in _LONG:
+                ln = _S_UL[little](buf, pos + 8)[0]
+                vpos = pos + 12
+            elif vrb in _SHORT:
+                vpos = pos + 8
+            else:
+                vpos = -1
+        tag = g << 16 | e
+        if g == 0xFFFE:
+            ln = _S_UL[little](buf, pos + 4)[0]
+            if tag == ITEM_DELIM and in_item:
+                if ln:
+                    self.fixup(f"item delimiter with non-zero length {ln}", tag=tag, offset=pos)
+                if end >= 0:
+                    self.fixup("item delimiter in an item of defined length", tag=tag, offset=pos)
+                return pos + 8, _END_ITEM
+            if tag == SEQ_DELIM and in_item and end == -1:
+                self.fixup("sequence delimiter where an item delimiter was expected", tag=tag, offset=pos)
+                return pos, _END_ITEM
+            self.fixup(f"unexpected delimiter {Tag(tag)} skipped", tag=tag, offset=pos)
+            return pos + 8, _NEXT
+        if tag >= stop:
+            return pos, _STOP
+        if vpos < 0:
+            return self._odd_vr(d, pos, tag, vrb, little, depth), _NEXT
+        if tag < last:
+            state[0] = False
+        elif tag == last or tag in d:
+            self.fixup(f"duplicate element {Tag(tag)}: the last one is kept", tag=tag, offset=pos)
+        bound = end if end >= 0 else 0x7FFFFFFFFFFFFFFF
+        return self._special(d, pos, tag, vrb, vpos, ln, little, implicit, ctx, depth, bound), _NEXT
+
+    def _odd_vr(self, d: dict[int, Any], pos: int, tag: int, vrb: bytes, little: bool, depth: int) -> int:
+        """An explicit-VR header whose VR is not a VR: tolerate as implicit VR for this element."""
+        ln = _S_UL[little](self.buf, pos + 4)[0]
+        self.fixup(f"invalid VR {vrb!r}: element read as implicit VR", tag=tag, offset=pos)
+        vpos = pos + 8
+        if ln == UNDEFINED or vpos + ln > self.limit and not self.grow(vpos + ln):
+            raise self.error(f"invalid VR {vrb!r} with an unusable length {ln}", tag=tag, offset=pos)
+        d[tag] = (None, vpos, ln)
+        return vpos + ln
+
+    def _special(
+        self,
+        d: dict[int, Any],
+        pos: int,
+        tag: int,
+        vrb: bytes | None,
+        vpos: int,
+        ln: int,
+        little: bool,
+        implicit: bool,
+        ctx: _Context,
+        depth: int,
+        bound: int,
+    ) -> int:
+        """Everything the fast loop does not do: sequences, undefined lengths, odd lengths,
+        values past the buffer, big values. Returns the position after the element."""
+        if ln == UNDEFINED:
+            if vrb in (b"OB", b"OW", b"OF", b"OD", b"OL", b"OV") or (vrb is None and tag == PIXEL_DATA):
+                if vrb is None:
+                    vrb = b"OB"
+                return self._encapsulated(d, pos, tag, vrb, vpos, little)
+            # SQ, UN (CP-246: UN of undefined length is an implicit VR LE sequence), implicit
+            as_implicit = implicit or vrb != b"SQ"
+            if vrb not in (b"SQ", b"UN", None):
+                self.fixup(f"undefined length on VR {vrb!r}: read as a sequence", tag=tag, offset=pos)
+            seq_ctx = ctx if as_implicit == implicit else ctx.child(None, little=True, implicit=True)
+            seq, after = self.sequence(
+                vpos, -1, little=seq_ctx.little, implicit=as_implicit, ctx=seq_ctx, depth=depth + 1
+            )
+            d[tag] = _seq_element(tag, seq, ctx, True, None if vrb in (b"SQ", None) else "UN")
+            return after
+        if ln & 1 and vrb != b"SQ":
+            self.fixup(f"odd value length {ln}", tag=tag, offset=pos)
+        vend = vpos + ln
+        if vend > self.limit:
+            if not self.final and depth == 0 and ln >= BIG_VALUE and vend <= self.size - self.base:
+                return self._big_value(d, tag, vrb, vpos, ln, little, implicit, ctx)
+            if not self.grow(vend):
+                # the value runs past the end of the data
+                avail = self.limit - vpos
+                if vrb == b"SQ" or (vrb is None and _is_sq(tag)):
+                    self.fixup(f"sequence length {ln} runs past the end of data", tag=tag, offset=pos)
+                    ln = max(avail, 0)
+                    vend = self.limit
+                else:
+                    self.fixup(
+                        f"value length {ln} runs past the end of data; {max(avail, 0)} bytes kept",
+                        tag=tag,
+                        offset=pos,
+                    )
+                    d[tag] = (vrb, vpos, max(avail, 0))
+                    return self.limit
+        if vend > bound:
+            if self.strict:
+                raise self.error(f"value length {ln} runs past the end of its item", tag=tag, offset=pos)
+        if vrb == b"SQ" or (vrb is None and (_is_sq(tag) or _starts_with_item(self.buf, vpos, ln, little))):
+            seq, after = self.sequence(vpos, vend, little=little, implicit=implicit, ctx=ctx, depth=depth + 1)
+            if after != vend:
+                self.fixup("sequence content does not match its length", tag=tag, offset=pos)
+            d[tag] = _seq_element(tag, seq, ctx, False, None)
+            return vend
+        d[tag] = (vrb, vpos, ln)
+        return vend
+
+    def _big_value(
+        self,
+        d: dict[int, Any],
+        tag: int,
+        vrb: bytes | None,
+        vpos: int,
+        ln: int,
+        little: bool,
+        implicit: bool,
+        ctx: _Context,
+    ) -> int:
+        """Read a large top-level value straight into its own buffer, then the rest."""
+        assert self.fh is not None
+        fh = self.fh
+        if fh.seekable():
+            fh.seek(self.origin + self.base + vpos)
+            value = fh.read(ln)  # the one copy of these bytes
+        else:
+            have = self.buf[vpos : self.limit]
+            value = have + fh.read(ln - len(have))
+        d[tag] = (vrb, 0, len(value), value)
+        # parse what follows the value (usually nothing or trailing padding) from a new buffer
+        after = self.base + vpos + ln
+        if after >= self.size:
+            self.final = True
+            return self.limit
+        tail = _Parser(
+            fh.read(min(FIRST_CHUNK, self.size - after)),
+            opts=self.opts,
+            fh=fh,
+            base=after,
+            size=self.size,
+            origin=self.origin,
+        )
+        entries, _, _ = tail.parse(0, -1, little=little, implicit=implicit, ctx=ctx, depth=0, in_item=False)
+        tail_buf = tail.buf
+        for t, entry in entries.items():
+            if type(entry) is int:
+                entry = (*_entry_location(entry, tail_buf, ctx.little, ctx.implicit), tail_buf)
+            elif type(entry) is tuple and len(entry) == 3:
+                entry = (*entry, tail_buf)
+            if t in d:
+                self.fixup(f"duplicate element {Tag(t)}: the last one is kept", tag=t)
+            d[t] = entry
+        self.final = True
+        return self.limit
+
+    def _encapsulated(self, d: dict[int, Any], pos: int, tag: int, vrb: bytes, vpos: int, little: bool) -> int:
+        """Encapsulated pixel data (PS3.5 A.4): items up to the sequence delimiter."""
+        ul = _S_UL[little]
+        hdr = _S_IMPL[little]
+        p = vpos
+        while True:
+            if p + 8 > self.limit and not self.grow(p + 8):
+                self.fixup("data ended before the sequence delimiter of encapsulated pixel data", tag=tag, offset=p)
+                d[tag] = _encaps_element(tag, vrb, self.buf[vpos : self.limit])
+                return self.limit
+            g, e, n = hdr(self.buf, p)
+            t = g << 16 | e
+            if t == SEQ_DELIM:
+                d[tag] = _encaps_element(tag, vrb, self.buf[vpos:p])
+                return p + 8
+            if t != ITEM:
+                self.fixup(f"{Tag(t)} found among pixel data fragments; taken as the end", tag=tag, offset=p)
+                d[tag] = _encaps_element(tag, vrb, self.buf[vpos:p])
+                return p
+            if n == UNDEFINED:
+                raise self.error("pixel data fragment of undefined length", tag=tag, offset=p)
+            if p + 8 + n > self.limit and not self.grow(p + 8 + n):
+                self.fixup("pixel data fragment runs past the end of data", tag=tag, offset=p)
+                d[tag] = _encaps_element(tag, vrb, self.buf[vpos : self.limit])
+                return self.limit
+            p += 8 + n
+        _ = ul  # (kept for symmetry with other scanners)
+
+    def sequence(
+        self, pos: int, end: int, *, little: bool, implicit: bool, ctx: _Context, depth: int
+    ) -> tuple[Sequence, int]:
+        """Items of a sequence from ``pos``; ``end`` = -1 for undefined length."""
+        if depth > self.opts.max_depth:
+            raise self.error(f"sequences nested deeper than {self.opts.max_depth} levels", offset=pos)
+        seq = Sequence()
+        ul = _S_UL[little]
+        hdr = _S_IMPL[little]
+        bound = end if end >= 0 else 0x7FFFFFFFFFFFFFFF
+        while pos < bound:
+            if pos + 8 > self.limit and not self.grow(pos + 8):
+                if end < 0 or pos < self.limit:
+                    self.fixup("data ended inside a sequence", offset=pos)
+                return seq, max(pos, self.limit) if end < 0 else end
+            g, e, n = hdr(self.buf, pos)
+            t = g << 16 | e
+            if t == SEQ_DELIM:
+                if end >= 0:
+                    self.fixup("sequence delimiter in a sequence of defined length", offset=pos)
+                if n:
+                    self.fixup(f"sequence delimiter with non-zero length {n}", offset=pos)
+                return seq, pos + 8
+            if t != ITEM:
+                if t == ITEM_DELIM:
+                    self.fixup("stray item delimiter in a sequence skipped", offset=pos)
+                    pos += 8
+                    continue
+                # Not an item: the sequence ended without its delimiter.
+                self.fixup(f"{Tag(t)} found where an item was expected; sequence closed", offset=pos)
+                return seq, pos
+            ipos = pos + 8
+            if n == UNDEFINED:
+                entries, pos, asc = self.parse(
+                    ipos, -1, little=little, implicit=implicit, ctx=ctx, depth=depth, in_item=True
+                )
+            else:
+                iend = ipos + n
+                if iend > bound:
+                    self.fixup(f"item length {n} runs past the end of its sequence", offset=pos)
+                    iend = bound
+                if iend > self.limit and not self.grow(iend):
+                    self.fixup(f"item length {n} runs past the end of data", offset=pos)
+                    iend = self.limit
+                entries, pos, asc = self.parse(
+                    ipos, iend, little=little, implicit=implicit, ctx=ctx, depth=depth, in_item=True
+                )
+                pos = iend
+            item_ctx = ctx
+            if CHARSET_TAG in entries:
+                item_ctx = ctx.child(_entry_value(entries[CHARSET_TAG], self.buf, ctx))
+            seq.append(Dataset._from_entries(entries, self.buf, item_ctx, asc))
+        return seq, pos
+
+
+def _entry_location(pos: int, buf: bytes, little: bool, implicit: bool) -> tuple[bytes | None, int, int]:
+    """(VR bytes or None, value offset, value length) of the element header at ``pos``."""
+    if implicit:
+        return None, pos + 8, _S_UL[little](buf, pos + 4)[0]
+    vrb = buf[pos + 4 : pos + 6]
+    if vrb in _LONG:
+        return vrb, pos + 12, _S_UL[little](buf, pos + 8)[0]
+    return vrb, pos + 8, _S_US[little](buf, pos + 6)[0]
+
+
+def _entry_value(entry: Any, buf: bytes, ctx: _Context) -> bytes | None:
+    """The raw value bytes of a raw entry (None for an element already built)."""
+    if type(entry) is int:
+        _, off, ln = _entry_location(entry, buf, ctx.little, ctx.implicit)
+        return bytes(buf[off : off + ln])
+    if type(entry) is tuple:
+        return bytes((entry[3] if len(entry) > 3 else buf)[entry[1] : entry[1] + entry[2]])
+    return None
+
+
+def _seq_element(tag: int, seq: Sequence, ctx: _Context, undefined: bool, stored: str | None) -> DataElement:
+    elem = DataElement(tag, VR.SQ, seq, source=ctx, undefined_length=undefined, stored_vr=stored)
+    return elem
+
+
+def _encaps_element(tag: int, vrb: bytes, raw: bytes) -> DataElement:
+    vr = _VR_BY_BYTES.get(vrb) or VR.OB
+    return DataElement(tag, vr, raw, raw=raw, undefined_length=True)
+
+
+def _is_sq(tag: int) -> bool:
+    return dictionary.vr_of(tag) == "SQ"
+
+
+def _starts_with_item(buf: bytes, vpos: int, ln: int, little: bool) -> bool:
+    if ln < 8:
+        return False
+    return buf[vpos : vpos + 4] == (b"\xfe\xff\x00\xe0" if little else b"\xff\xfe\xe0\x00")
+
+
+def _maybe_sequence(tag: int, buf: bytes, vpos: int, ln: int, little: bool) -> bool:
+    """Implicit VR: is this defined-length element a sequence?"""
+    return _is_sq(tag) or ((tag >> 16) & 1 == 1 and _starts_with_item(buf, vpos, ln, little))
+
+
+def _parse_sequence_bytes(raw: bytes, ctx: _Context, implicit_le: bool) -> Sequence:
+    """A sequence held in the bytes of one element (UN → SQ, CP-246)."""
+    p = _Parser(bytes(raw), opts=ctx.opts)
+    if implicit_le and not (ctx.implicit and ctx.little):
+        ctx = ctx.child(None, little=True, implicit=True)
+    seq, _ = p.sequence(0, len(raw), little=ctx.little, implicit=ctx.implicit, ctx=ctx, depth=1)
+    return seq
+
+
+# ---------------------------------------------------------------------------------------
+# file meta information and encoding detection
+
+
+def _fixup(opts: ReadOptions, message: str, *, offset: int | None = None, tag: int | None = None) -> None:
+    if opts.strict:
+        raise InvalidDicomError(message, offset=offset, tag=tag)
+    where = f" (offset {offset})" if offset is not None else ""
+    warnings.warn(message + where, DicomWarning, stacklevel=4)
+
+
+def _looks_explicit(buf: bytes, pos: int) -> bool:
+    return buf[pos + 4 : pos + 6] in _VR_BY_BYTES
+
+
+def _detect_encoding(buf: bytes, pos: int) -> tuple[bool, bool] | None:
+    """(little, implicit) of a data set starting at ``pos``, or None if it is not one."""
+    if len(buf) - pos < 8:
+        return None
+    explicit = _looks_explicit(buf, pos)
+    g_le = buf[pos] | buf[pos + 1] << 8
+    g_be = buf[pos] << 8 | buf[pos + 1]
+    if explicit:
+        if g_le <= g_be or g_le == 0x0002:
+            return True, False
+        return False, False
+    # implicit VR: a small even group and a length that fits
+    if g_le <= 0x7FE0 and g_le <= g_be:
+        ln = _S_UL[True](buf, pos + 4)[0]
+        if ln == UNDEFINED or pos + 8 + ln <= len(buf) or len(buf) >= FIRST_CHUNK:
+            return True, True
+    return None
+
+
+def _read_meta(p: _Parser, pos: int, opts: ReadOptions) -> tuple[Dataset, int]:
+    """Group 0002 from ``pos``: Explicit VR LE (tolerating implicit VR), until the group ends."""
+    implicit = not _looks_explicit(p.buf, pos)
+    ctx = _Context(True, opts, implicit=implicit)
+    if implicit:
+        _fixup(opts, "File Meta Information is encoded in implicit VR", offset=pos)
+    # the group ends at the first element of another group
+    end = pos
+    while True:
+        if end + 8 > p.limit and not p.grow(end + 12):
+            break
+        if p.buf[end : end + 2] != b"\x02\x00":
+            break
+        _, voff, vlen = _entry_location(end, p.buf, True, implicit)
+        if voff + vlen > p.limit and not p.grow(voff + vlen):
+            break
+        end = voff + vlen
+    entries, end, asc = p.parse(pos, end, little=True, implicit=implicit, ctx=ctx, depth=0, in_item=False)
+    meta = Dataset._from_entries(entries, p.buf, ctx, asc)
+    gl_raw = _entry_value(entries[0x00020000], p.buf, ctx) if 0x00020000 in entries else None
+    if gl_raw is None:
+        _fixup(opts, "File Meta Information has no group length (0002,0000)", offset=pos)
+    elif len(gl_raw) == 4:
+        gl = _S_UL[True](gl_raw)[0]
+        start = pos + 12
+        if start + gl != end:
+            _fixup(
+                opts,
+                f"File Meta Information group length is {gl} but the group is {end - start} bytes",
+                offset=pos,
+                tag=0x00020000,
+            )
+    return meta, end
+
+
+def _transfer_syntax(meta: Dataset | None, opts: ReadOptions) -> TransferSyntax | None:
+    if meta is None:
+        return None
+    entry = meta._d.get(0x00020010)
+    raw = _entry_value(entry, meta._buf, meta._source) if entry is not None else None  # type: ignore[arg-type]
+    uid = raw.decode("latin-1").strip(" \x00") if raw is not None else meta.get(0x00020010)
+    if not uid:
+        _fixup(opts, "File Meta Information has no Transfer Syntax UID (0002,0010)")
+        return None
+    ts = transfer_syntax(str(uid))
+    if ts is None:
+        # an unknown (private) transfer syntax: Explicit VR LE with encapsulated pixel data is the
+        # only reasonable guess; the data set bytes decide below.
+        _fixup(opts, f"unknown Transfer Syntax UID {uid!r}; the encoding is detected from the data")
+    return ts
+
+
+# ---------------------------------------------------------------------------------------
+# public API
+
+
+def read(
+    source: str | os.PathLike[str] | IO[bytes] | bytes | bytearray | memoryview,
+    *,
+    stop_before_pixels: bool = False,
+    specific_tags: Iterable[Any] | None = None,
+    stop_before: Any = None,
+    strict: bool = False,
+    charset: str | Iterable[str] | None = None,
+) -> Dataset:
+    """Read a DICOM Part 10 file (or a bare data set) from a path, binary file or bytes.
+
+    ``stop_before_pixels`` stops before (7FE0,0010) and never reads it; ``specific_tags``
+    (tags or keywords) keeps only those elements (plus Specific Character Set);
+    ``stop_before`` stops at a tag; ``charset`` overrides a wrong (0008,0005);
+    ``strict`` turns every fix-up into an error. The File Meta Information is ``ds.meta``.
+    """
+    opts = _options(stop_before_pixels, specific_tags, stop_before, strict, charset)
+    if isinstance(source, bytes | bytearray | memoryview):
+        return _read_bytes(bytes(source), opts, None, None, "<bytes>")
+    if isinstance(source, str | os.PathLike):
+        path = os.fspath(source)
+        try:
+            fh = open(path, "rb", buffering=0)  # noqa: SIM115 - closed below
+        except IsADirectoryError:
+            raise InvalidDicomError(f"{path}: is a directory") from None
+        with fh:
+            size = os.fstat(fh.fileno()).st_size
+            first = fh.read(FIRST_CHUNK)
+            return _read_bytes(first, opts, fh, size, str(path))
+    fh2 = source
+    start = fh2.tell() if fh2.seekable() else 0
+    if fh2.seekable():
+        end = fh2.seek(0, io.SEEK_END)
+        fh2.seek(start)
+        first = fh2.read(FIRST_CHUNK)
+        return _read_bytes(first, opts, fh2, end - start, str(getattr(fh2, "name", "<file>")), start)
+    return _read_bytes(fh2.read(), opts, None, None, getattr(fh2, "name", "<stream>"))
+
+
+def _options(
+    stop_before_pixels: bool,
+    specific_tags: Iterable[Any] | None,
+    stop_before: Any,
+    strict: bool,
+    charset: str | Iterable[str] | None,
+) -> ReadOptions:
+    specific = None
+    if specific_tags is not None:
+        specific = frozenset(int(Tag(t)) for t in specific_tags)
+    stop = int(Tag(stop_before)) if stop_before is not None else None
+    cs: tuple[str, ...] | None = None
+    if charset is not None:
+        cs = (charset,) if isinstance(charset, str) else tuple(charset)
+    return ReadOptions(stop_before_pixels, specific, stop, strict, cs)
+
+
+def _read_bytes(
+    first: bytes, opts: ReadOptions, fh: IO[bytes] | None, size: int | None, name: str, origin: int = 0
+) -> Dataset:
+    p = _Parser(first, opts=opts, fh=fh, size=size, origin=origin)
+    buf = p.buf
+    preamble: bytes | None = None
+    meta: Dataset | None = None
+    pos = 0
+    if len(buf) >= 132 and buf[128:132] == b"DICM":
+        preamble = buf[:128]
+        pos = 132
+    elif buf[:4] == b"DICM":
+        _fixup(opts, "no preamble before 'DICM'", offset=0)
+        pos = 4
+    elif len(buf) >= 8 and buf[:2] == b"\x02\x00" and buf[2:4] in (b"\x00\x00", b"\x01\x00", b"\x02\x00"):
+        _fixup(opts, "no preamble and no 'DICM' prefix: File Meta Information starts at offset 0", offset=0)
+    else:
+        if len(buf) < 8:
+            raise InvalidDicomError(f"{name}: not a DICOM file ({len(buf)} bytes)", offset=0)
+        if _detect_encoding(buf, 0) is None:
+            raise InvalidDicomError(
+                f"{name}: not a DICOM file (no 'DICM' prefix at offset 128 and no data set at offset 0)",
+                offset=0,
+            )
+        _fixup(opts, "no preamble, 'DICM' prefix or File Meta Information: reading a bare data set", offset=0)
+        pos = -1
+    if pos >= 0:
+        if p.limit < pos + 8:
+            p.grow(pos + 8)
+        if p.limit - pos >= 8 and p.buf[pos : pos + 2] == b"\x02\x00":
+            meta, pos = _read_meta(p, pos, opts)
+        else:
+            _fixup(opts, "no File Meta Information after 'DICM'", offset=pos)
+    else:
+        pos = 0
+    ts = _transfer_syntax(meta, opts)
+    data_pos = pos
+    if ts is not None and ts.deflated:
+        # Deflated Explicit VR LE (PS3.5 A.5): the rest of the file is a raw deflate stream
+        if p.fh is not None:
+            p.grow(p.size - p.base)
+        try:
+            inflated = zlib.decompressobj(-zlib.MAX_WBITS).decompress(p.buf[pos:])
+        except zlib.error as exc:
+            raise DecodeError(f"deflated data set cannot be inflated: {exc}", offset=pos) from None
+        p = _Parser(inflated, opts=opts)
+        data_pos = 0
+    # encoding: from the transfer syntax, checked against the data
+    if p.limit - data_pos < 8:
+        p.grow(data_pos + 8)
+    detected = _detect_encoding(p.buf, data_pos) if p.limit - data_pos >= 8 else None
+    if ts is None:
+        if detected is None and p.limit - data_pos >= 8:
+            raise DecodeError(f"{name}: cannot tell how the data set is encoded", offset=data_pos + p.base)
+        little, implicit = detected or (True, False)
+        if meta is not None and meta.get(0x00020010):
+            pass
+        elif meta is not None:
+            _fixup(opts, f"data set encoding detected as {_enc_name(little, implicit)}", offset=data_pos)
+    else:
+        little, implicit = ts.little_endian, ts.implicit_vr
+        if detected is not None and detected != (little, implicit):
+            dl, di = detected
+            _fixup(
+                opts,
+                f"transfer syntax says {_enc_name(little, implicit)} but the data set is "
+                f"{_enc_name(dl, di)}; reading it as found",
+                offset=data_pos,
+            )
+            little, implicit = dl, di
+    ctx = _Context(little, opts, implicit=implicit)
+    stop = _NO_STOP
+    if opts.stop_before_pixels:
+        stop = PIXEL_DATA
+    if opts.stop_before is not None:
+        stop = min(stop, opts.stop_before)
+    if opts.specific_tags is not None and opts.specific_tags:
+        stop = min(stop, max(max(opts.specific_tags), CHARSET_TAG) + 1)
+    entries, _, asc = p.parse(data_pos, -1, little=little, implicit=implicit, ctx=ctx, depth=0, in_item=False, stop=stop)
+    if opts.specific_tags is not None:
+        keep = opts.specific_tags | {CHARSET_TAG}
+        entries = {t: v for t, v in entries.items() if t in keep}
+    if CHARSET_TAG in entries:
+        ctx.charset_raw = _entry_value(entries[CHARSET_TAG], p.buf, ctx)
+    ds = Dataset._from_entries(entries, p.buf, ctx, asc)
+    ds.meta = meta
+    ds.preamble = preamble
+    return ds
+
+
+def _enc_name(little: bool, implicit: bool) -> str:
+    return f"{'Implicit' if implicit else 'Explicit'} VR {'Little' if little else 'Big'} Endian"
+
+
+def read_dataset(
+    data: bytes,
+    *,
+    transfer_syntax_uid: str = EXPLICIT_VR_LITTLE_ENDIAN.uid,
+    strict: bool = False,
+    charset: str | Iterable[str] | None = None,
+) -> Dataset:
+    """Read a bare data set (no preamble or meta) encoded in the given transfer syntax,
+    as found in a DIMSE message or a DICOMweb part."""
+    opts = _options(False, None, None, strict, charset)
+    ts = transfer_syntax(transfer_syntax_uid) or EXPLICIT_VR_LITTLE_ENDIAN
+    if ts.deflated:
+        data = zlib.decompressobj(-zlib.MAX_WBITS).decompress(data)
+    p = _Parser(data, opts=opts)
+    ctx = _Context(ts.little_endian, opts, implicit=ts.implicit_vr)
+    entries, _, asc = p.parse(0, -1, little=ts.little_endian, implicit=ts.implicit_vr, ctx=ctx, depth=0, in_item=False)
+    if CHARSET_TAG in entries:
+        ctx.charset_raw = _entry_value(entries[CHARSET_TAG], p.buf, ctx)
+    return Dataset._from_entries(entries, p.buf, ctx, asc)
+
+
+_ = (IMPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN, DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN)
