@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import struct
 import subprocess
@@ -126,6 +127,10 @@ def write_multiframe(path: Path, frames: int = DEFAULT_FRAMES) -> int:
             count = min(CHUNK_FRAMES, frames - start)
             chunk = base + offsets[:count] + np.uint16(start)
             f.write(chunk.tobytes())
+        # Flush to disk now so that background writeback does not slow down whichever
+        # reader happens to be measured first.
+        f.flush()
+        os.fsync(f.fileno())
     return path.stat().st_size
 
 

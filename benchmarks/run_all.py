@@ -98,9 +98,11 @@ def run_one(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 def _fmt(value: Any, unit: str) -> str:
     if value is None:
         return "-"
-    if isinstance(value, float) and unit in ("us/file", "ms", "MiB peak", "MiB"):
-        return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    if not isinstance(value, int | float):
+        return str(value)
+    if unit.startswith("x"):
+        return f"{value:.2f}"
+    return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
 
 
 def summary_table(results: dict[str, dict[str, Any]], quick: bool) -> Any:

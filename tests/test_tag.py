@@ -93,9 +93,6 @@ def test_unknown_keyword_suggests() -> None:
         Tag("PatientNme")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="tag.py: int(s, 16) accepts a sign, so '+0010010' parses as (0001,0010)"
-)
 def test_signed_hex_string_is_rejected() -> None:
     with pytest.raises(KeywordError):
         Tag("+0010010")

@@ -212,11 +212,6 @@ def test_every_active_registered_transfer_syntax_is_described() -> None:
     assert active - set(_TRANSFER_SYNTAXES) == set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="uid.py's transfer syntax names/retired flags differ from PS3.6 Annex A (e.g. 1.2.840.10008.1.2.4.51 "
-    "'Process 2 & 4', the H.264 'Level 4.2' names, 1.2.840.10008.1.2.6.1/6.2 retired in the registry)",
-)
 def test_transfer_syntax_names_and_retirement_match_registry() -> None:
     for uid, ts in _TRANSFER_SYNTAXES.items():
         entry = UIDS.get(uid)

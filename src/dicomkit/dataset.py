@@ -54,7 +54,7 @@ class DataElement:
     def __init__(
         self,
         tag: int,
-        VR: VR | str,  # noqa: N803 - the DICOM name
+        VR: VR | str,  # the DICOM name
         value: Any = _MISSING,
         *,
         raw: bytes | None = None,
@@ -110,7 +110,7 @@ class DataElement:
         return "Private Tag" if self.tag.is_private else "Unknown Tag"
 
     @property
-    def VM(self) -> int:  # noqa: N802 - the DICOM name
+    def VM(self) -> int:  # the DICOM name
         """The number of values (PS3.5 6.4)."""
         v = self.value
         if v is None or v == "" or v == b"":
@@ -209,7 +209,9 @@ class Dataset:
     def __setitem__(self, key: Any, elem: DataElement) -> None:
         tag = _key_to_tag(key)
         if not isinstance(elem, DataElement):
-            raise TypeError(f"a Dataset holds DataElements, not {type(elem).__name__}; use ds.Keyword = value")
+            raise TypeError(
+                f"a Dataset holds DataElements, not {type(elem).__name__}; use ds.Keyword = value"
+            )
         if elem.tag != tag:
             raise KeywordError(f"element tag {elem.tag} does not match key {Tag(tag)}")
         d = self._d
@@ -245,9 +247,14 @@ class Dataset:
         return order
 
     def __iter__(self) -> Iterator[DataElement]:
-        element = self._element
+        d = self._d
+        source = self._source
         for tag in self._order():
-            yield element(tag)
+            e = d[tag]
+            if type(e) is not DataElement:
+                assert source is not None
+                e = d[tag] = source.materialize(self, tag, e)
+            yield e
 
     def keys(self) -> list[Tag]:
         """The tags, in order."""
@@ -346,7 +353,7 @@ def _unknown_keyword_message(name: str) -> str:
 
 def _key_to_tag(key: Any) -> int:
     if type(key) is int or type(key) is Tag:
-        return key  # type: ignore[no-any-return]
+        return key
     if isinstance(key, str):
         tag = dictionary.tag_or_none(key)
         if tag is not None:

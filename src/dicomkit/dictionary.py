@@ -26,7 +26,7 @@ from dicomkit.errors import KeywordError
 from dicomkit.tag import Tag
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Collection, Mapping
 
     from dicomkit.uid import UID
 
@@ -77,6 +77,9 @@ _VR: dict[int, str] = {tag: e[0] for tag, e in ELEMENTS.items()}
 _VM: dict[int, str] = {tag: e[1] for tag, e in ELEMENTS.items()}
 _KEYWORD: dict[int, str] = {tag: e[3] for tag, e in ELEMENTS.items() if e[3]}
 _TAG_FOR_KEYWORD: dict[str, int] = {kw: tag for tag, kw in _KEYWORD.items()}
+
+#: Exact-tag VM table (no repeating groups): the reader's hot path uses ``VM_BY_TAG.get``.
+VM_BY_TAG: Mapping[int, str] = _VM
 _TAG_FOR_KEYWORD.update(REPEATER_TAGS)
 
 _vr_get = _VR.get

@@ -6,11 +6,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from dicomkit.errors import KeywordError
 
-__all__ = ["ITEM", "ITEM_DELIMITER", "SEQUENCE_DELIMITER", "Tag", "TagLike"]
+__all__ = ["ITEM", "ITEM_DELIMITER", "SEQUENCE_DELIMITER", "Tag"]
 
 
 class Tag(int):
@@ -19,7 +19,7 @@ class Tag(int):
 
     __slots__ = ()
 
-    def __new__(cls, value: Any, element: int | None = None) -> Tag:
+    def __new__(cls, value: object, element: int | None = None) -> Tag:
         if element is not None:
             if not (isinstance(value, int) and 0 <= value <= 0xFFFF and 0 <= element <= 0xFFFF):
                 raise KeywordError(f"group and element must be 0..0xFFFF, got {value!r}, {element!r}")
@@ -71,7 +71,8 @@ class Tag(int):
         return f"{self:08X}"
 
 
-TagLike = Tag | int | str | tuple[int, int]
+if TYPE_CHECKING:
+    TagLike = Tag | int | str | tuple[int, int]
 
 
 def _parse_str(text: str) -> int:
@@ -79,7 +80,7 @@ def _parse_str(text: str) -> int:
     if s.startswith("(") and s.endswith(")"):
         s = s[1:-1]
     s = s.replace(",", "").replace(" ", "")
-    if len(s) == 8:
+    if len(s) == 8 and all(c in "0123456789abcdefABCDEF" for c in s):
         try:
             return int(s, 16)
         except ValueError:

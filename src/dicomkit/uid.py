@@ -82,15 +82,29 @@ def generate_uid(prefix: str | None = DICOMKIT_ROOT) -> UID:
 
 @dataclass(frozen=True, slots=True)
 class TransferSyntax:
-    """How a data set is encoded (PS3.5 chapter 10)."""
+    """How a data set is encoded (PS3.5 chapter 10). Name and retirement come from the
+    PS3.6 registry; ``fallback_name`` only names syntaxes newer than the registry tables."""
 
     uid: str
-    name: str
+    fallback_name: str
     implicit_vr: bool = False
     little_endian: bool = True
     deflated: bool = False
     encapsulated: bool = False
-    retired: bool = False
+
+    @property
+    def name(self) -> str:
+        from dicomkit.dictionary import uid_info
+
+        info = uid_info(self.uid)
+        return info.name if info else self.fallback_name
+
+    @property
+    def retired(self) -> bool:
+        from dicomkit.dictionary import uid_info
+
+        info = uid_info(self.uid)
+        return bool(info and info.retired)
 
     @property
     def is_native(self) -> bool:
@@ -109,16 +123,24 @@ _TRANSFER_SYNTAXES: dict[str, TransferSyntax] = {
         _ts("1.2.840.10008.1.2.1", "Explicit VR Little Endian"),
         _ts("1.2.840.10008.1.2.1.98", "Encapsulated Uncompressed Explicit VR Little Endian", **_E),
         _ts("1.2.840.10008.1.2.1.99", "Deflated Explicit VR Little Endian", deflated=True),
-        _ts("1.2.840.10008.1.2.2", "Explicit VR Big Endian", little_endian=False, retired=True),
+        _ts("1.2.840.10008.1.2.2", "Explicit VR Big Endian", little_endian=False),
         _ts("1.2.840.10008.1.2.4.50", "JPEG Baseline (Process 1)", **_E),
         _ts("1.2.840.10008.1.2.4.51", "JPEG Extended (Process 2 & 4)", **_E),
         _ts("1.2.840.10008.1.2.4.57", "JPEG Lossless, Non-Hierarchical (Process 14)", **_E),
-        _ts("1.2.840.10008.1.2.4.70", "JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14 [Selection Value 1])", **_E),
+        _ts(
+            "1.2.840.10008.1.2.4.70",
+            "JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14 [Selection Value 1])",
+            **_E,
+        ),
         _ts("1.2.840.10008.1.2.4.80", "JPEG-LS Lossless Image Compression", **_E),
         _ts("1.2.840.10008.1.2.4.81", "JPEG-LS Lossy (Near-Lossless) Image Compression", **_E),
         _ts("1.2.840.10008.1.2.4.90", "JPEG 2000 Image Compression (Lossless Only)", **_E),
         _ts("1.2.840.10008.1.2.4.91", "JPEG 2000 Image Compression", **_E),
-        _ts("1.2.840.10008.1.2.4.92", "JPEG 2000 Part 2 Multi-component Image Compression (Lossless Only)", **_E),
+        _ts(
+            "1.2.840.10008.1.2.4.92",
+            "JPEG 2000 Part 2 Multi-component Image Compression (Lossless Only)",
+            **_E,
+        ),
         _ts("1.2.840.10008.1.2.4.93", "JPEG 2000 Part 2 Multi-component Image Compression", **_E),
         _ts("1.2.840.10008.1.2.4.94", "JPIP Referenced", **_E),
         _ts("1.2.840.10008.1.2.4.95", "JPIP Referenced Deflate", deflated=True, **_E),
@@ -129,7 +151,11 @@ _TRANSFER_SYNTAXES: dict[str, TransferSyntax] = {
         _ts("1.2.840.10008.1.2.4.102", "MPEG-4 AVC/H.264 High Profile / Level 4.1", **_E),
         _ts("1.2.840.10008.1.2.4.102.1", "Fragmentable MPEG-4 AVC/H.264 High Profile / Level 4.1", **_E),
         _ts("1.2.840.10008.1.2.4.103", "MPEG-4 AVC/H.264 BD-compatible High Profile / Level 4.1", **_E),
-        _ts("1.2.840.10008.1.2.4.103.1", "Fragmentable MPEG-4 AVC/H.264 BD-compatible High Profile / Level 4.1", **_E),
+        _ts(
+            "1.2.840.10008.1.2.4.103.1",
+            "Fragmentable MPEG-4 AVC/H.264 BD-compatible High Profile / Level 4.1",
+            **_E,
+        ),
         _ts("1.2.840.10008.1.2.4.104", "MPEG-4 AVC/H.264 High Profile For 2D Video", **_E),
         _ts("1.2.840.10008.1.2.4.104.1", "Fragmentable MPEG-4 AVC/H.264 High Profile For 2D Video", **_E),
         _ts("1.2.840.10008.1.2.4.105", "MPEG-4 AVC/H.264 High Profile For 3D Video", **_E),
@@ -142,7 +168,11 @@ _TRANSFER_SYNTAXES: dict[str, TransferSyntax] = {
         _ts("1.2.840.10008.1.2.4.111", "JPEG XL JPEG Recompression", **_E),
         _ts("1.2.840.10008.1.2.4.112", "JPEG XL", **_E),
         _ts("1.2.840.10008.1.2.4.201", "High-Throughput JPEG 2000 Image Compression (Lossless Only)", **_E),
-        _ts("1.2.840.10008.1.2.4.202", "High-Throughput JPEG 2000 with RPCL Options Image Compression (Lossless Only)", **_E),
+        _ts(
+            "1.2.840.10008.1.2.4.202",
+            "High-Throughput JPEG 2000 with RPCL Options Image Compression (Lossless Only)",
+            **_E,
+        ),
         _ts("1.2.840.10008.1.2.4.203", "High-Throughput JPEG 2000 Image Compression", **_E),
         _ts("1.2.840.10008.1.2.4.204", "JPIP HTJ2K Referenced", **_E),
         _ts("1.2.840.10008.1.2.4.205", "JPIP HTJ2K Referenced Deflate", deflated=True, **_E),
@@ -152,7 +182,7 @@ _TRANSFER_SYNTAXES: dict[str, TransferSyntax] = {
         _ts("1.2.840.10008.1.2.7.1", "SMPTE ST 2110-20 Uncompressed Progressive Active Video", **_E),
         _ts("1.2.840.10008.1.2.7.2", "SMPTE ST 2110-20 Uncompressed Interlaced Active Video", **_E),
         _ts("1.2.840.10008.1.2.7.3", "SMPTE ST 2110-30 PCM Digital Audio", **_E),
-        _ts("1.2.840.10008.1.20", "Papyrus 3 Implicit VR Little Endian", implicit_vr=True, retired=True),
+        _ts("1.2.840.10008.1.20", "Papyrus 3 Implicit VR Little Endian", implicit_vr=True),
     )
 }
 

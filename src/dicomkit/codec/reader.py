@@ -23,12 +23,11 @@ import warnings
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from dicomkit import dictionary
 from dicomkit.codec.charset import Charset
-from dicomkit.codec.values import decode_value
+from dicomkit.codec.values import _DECODERS
 from dicomkit.dataset import _MISSING, DataElement, Dataset, RawEntry, Sequence
 from dicomkit.errors import DecodeError, DicomWarning, InvalidDicomError
 from dicomkit.tag import Tag
@@ -56,7 +55,9 @@ FIRST_CHUNK = 1 << 14
 _NEXT, _STOP, _END_ITEM = object(), object(), object()
 _NO_STOP = 0xFFFE0000  # item and delimiter tags always take the slow path
 
-_LONG = frozenset(v.encode() for v in ("OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"))
+_LONG = frozenset(
+    v.encode() for v in ("OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV")
+)
 _SHORT = frozenset(
     v.encode()
     for v in (
@@ -71,13 +72,19 @@ _S_HDR = {True: struct.Struct("<HH2sH").unpack_from, False: struct.Struct(">HH2s
 _S_IMPL = {True: struct.Struct("<HHL").unpack_from, False: struct.Struct(">HHL").unpack_from}
 _S_HDR4 = {True: struct.Struct("<HHHH").unpack_from, False: struct.Struct(">HHHH").unpack_from}
 # explicit VR codes as the 16-bit integers the header struct yields in each byte order
-_SHORT_CODES = {le: frozenset(int.from_bytes(v, "little" if le else "big") for v in _SHORT) for le in (True, False)}
-_LONG_CODES = {le: frozenset(int.from_bytes(v, "little" if le else "big") for v in _LONG) for le in (True, False)}
+_SHORT_CODES = {
+    le: frozenset(int.from_bytes(v, "little" if le else "big") for v in _SHORT) for le in (True, False)
+}
+_LONG_CODES = {
+    le: frozenset(int.from_bytes(v, "little" if le else "big") for v in _LONG) for le in (True, False)
+}
 _SQ_CODE = {True: int.from_bytes(b"SQ", "little"), False: int.from_bytes(b"SQ", "big")}
 _S_UL = {True: struct.Struct("<L").unpack_from, False: struct.Struct(">L").unpack_from}
 _S_US = {True: struct.Struct("<H").unpack_from, False: struct.Struct(">H").unpack_from}
 _tag_new = int.__new__
 _elem_new = object.__new__
+_UN = VR.UN
+_SQ = VR.SQ
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +106,18 @@ class ReadOptions:
 class _Context:
     """Decodes the elements of the data sets that share one character set scope."""
 
-    __slots__ = ("_charset", "charset_raw", "implicit", "little", "opts", "parent")
+    __slots__ = (
+        "_charset",
+        "_cs_done",
+        "_ul",
+        "_us",
+        "charset_raw",
+        "implicit",
+        "little",
+        "opts",
+        "parent",
+        "strict",
+    )
 
     def __init__(
         self, little: bool, opts: ReadOptions, parent: _Context | None = None, implicit: bool = False
@@ -107,11 +125,17 @@ class _Context:
         self.little = little
         self.implicit = implicit
         self.opts = opts
+        self.strict = opts.strict
         self.parent = parent
         self.charset_raw: bytes | None = None
         self._charset: Charset | None = None
+        self._cs_done = False
+        self._ul = _S_UL[little]
+        self._us = _S_US[little]
 
-    def child(self, charset_raw: bytes | None, *, little: bool | None = None, implicit: bool | None = None) -> _Context:
+    def child(
+        self, charset_raw: bytes | None, *, little: bool | None = None, implicit: bool | None = None
+    ) -> _Context:
         """A context for nested data sets: own character set and/or another encoding."""
         c = _Context(
             self.little if little is None else little,
@@ -124,10 +148,11 @@ class _Context:
 
     @property
     def charset(self) -> Charset | None:
-        cs = self._charset
-        if cs is not None:
-            return cs
+        """The character set in force (own (0008,0005), else the enclosing data set's)."""
+        if self._cs_done:
+            return self._charset
         opts = self.opts
+        cs: Charset | None = None
         if opts.charset is not None:
             cs = Charset.from_value(opts.charset, strict=opts.strict)
         elif self.charset_raw is not None:
@@ -135,27 +160,38 @@ class _Context:
             terms = tuple(t.strip(" \x00") for t in text.split("\\"))
             cs = Charset.from_value(terms if any(terms) else None, strict=opts.strict)
         elif self.parent is not None:
-            return self.parent.charset
-        else:
-            return None
+            cs = self.parent.charset
         self._charset = cs
+        self._cs_done = True
         return cs
 
     # ElementSource protocol -----------------------------------------------------------
     def materialize(self, ds: Dataset, tag: int, entry: RawEntry | int) -> DataElement:
         if type(entry) is int:
             buf = ds._buf
-            vrb, off, ln = _entry_location(entry, buf, self.little, self.implicit)
+            if self.implicit:
+                vrb = None
+                ln = self._ul(buf, entry + 4)[0]
+                off = entry + 8
+            else:
+                vrb = buf[entry + 4 : entry + 6]
+                if vrb in _LONG:
+                    ln = self._ul(buf, entry + 8)[0]
+                    off = entry + 12
+                else:
+                    ln = self._us(buf, entry + 6)[0]
+                    off = entry + 8
         else:
-            vrb, off, ln = entry[0], entry[1], entry[2]
-            buf = entry[3] if len(entry) > 3 else ds._buf
+            tup = cast(tuple[Any, ...], entry)
+            vrb, off, ln = tup[0], tup[1], tup[2]
+            buf = tup[3] if len(tup) > 3 else ds._buf
         raw = buf[off : off + ln]
         stored = None
         if vrb is None:
             vr = _implicit_vr(ds, tag)
         else:
-            vr = _VR_BY_BYTES.get(vrb) or VR.UN
-            if vr is VR.UN and not (tag >> 16) & 1:
+            vr = _VR_BY_BYTES.get(vrb) or _UN
+            if vr is _UN and not tag & 0x10000:
                 known = dictionary.vr_of(tag)
                 if known is not None and known != "UN":
                     stored = "UN"
@@ -168,7 +204,7 @@ class _Context:
         elem._source = self
         elem.undefined_length = False
         elem.stored_vr = stored
-        if vr is VR.SQ:
+        if vr is _SQ:
             # a defined-length SQ kept raw: an implicit VR LE sequence (UN, CP-246) or
             # an implicit-VR element the dictionary calls SQ
             elem._value = _parse_sequence_bytes(raw, self, stored is not None or vrb is None)
@@ -176,22 +212,26 @@ class _Context:
         return elem
 
     def decode(self, elem: DataElement) -> Any:
-        tag = elem.tag
-        vm = dictionary.vm_of(tag)
         raw = elem._raw
         if raw is None:
             return None
-        return decode_value(
+        tag = elem.tag
+        vm = _VM_GET(tag)
+        if vm is None and not tag & 0x10000:
+            vm = dictionary.vm_of(tag)  # repeating groups, group lengths
+        vr = elem.VR
+        return _DECODERS[vr](
             tag,
-            elem.VR,
+            vr,
             raw,
-            little=self.little,
-            charset=self.charset,
-            scalar=None if vm is None else vm == "1",
-            strict=self.opts.strict,
+            self.little,
+            self._charset if self._cs_done else self.charset,
+            None if vm is None else vm == "1",
+            self.strict,
         )
 
 
+_VM_GET = dictionary.VM_BY_TAG.get
 
 
 def _implicit_vr(ds: Dataset, tag: int) -> VR:
@@ -417,7 +457,9 @@ class _Parser:
             buf, limit = self.buf, self.limit
             if pos < limit:
                 kind = "junk" if any(buf[pos:limit]) else "padding"
-                self.fixup(f"{limit - pos} bytes of trailing {kind} after the last element ignored", offset=pos)
+                self.fixup(
+                    f"{limit - pos} bytes of trailing {kind} after the last element ignored", offset=pos
+                )
             elif end == -1 and in_item:
                 self.fixup("data ended inside an item of undefined length", offset=pos)
             return limit, _STOP
@@ -451,7 +493,7 @@ class _Parser:
         if tag >= stop:
             return pos, _STOP
         if vpos < 0:
-            return self._odd_vr(d, pos, tag, vrb, little, depth), _NEXT
+            return self._odd_vr(d, pos, tag, vrb or b"", little, depth), _NEXT
         if tag < last:
             state[0] = False
         elif tag == last or tag in d:
@@ -461,10 +503,10 @@ class _Parser:
 
     def _odd_vr(self, d: dict[int, Any], pos: int, tag: int, vrb: bytes, little: bool, depth: int) -> int:
         """An explicit-VR header whose VR is not a VR: tolerate as implicit VR for this element."""
-        ln = _S_UL[little](self.buf, pos + 4)[0]
+        ln = int(_S_UL[little](self.buf, pos + 4)[0])
         self.fixup(f"invalid VR {vrb!r}: element read as implicit VR", tag=tag, offset=pos)
         vpos = pos + 8
-        if ln == UNDEFINED or vpos + ln > self.limit and not self.grow(vpos + ln):
+        if ln == UNDEFINED or (vpos + ln > self.limit and not self.grow(vpos + ln)):
             raise self.error(f"invalid VR {vrb!r} with an unusable length {ln}", tag=tag, offset=pos)
         d[tag] = (None, vpos, ln)
         return vpos + ln
@@ -522,8 +564,7 @@ class _Parser:
                     d[tag] = (vrb, vpos, max(avail, 0))
                     return self.limit
         if vend > bound:
-            if self.strict:
-                raise self.error(f"value length {ln} runs past the end of its item", tag=tag, offset=pos)
+            self.fixup(f"value length {ln} runs past the end of its item", tag=tag, offset=pos)
         if vrb == b"SQ" or (vrb is None and (_is_sq(tag) or _starts_with_item(self.buf, vpos, ln, little))):
             seq, after = self.sequence(vpos, vend, little=little, implicit=implicit, ctx=ctx, depth=depth + 1)
             if after != vend:
@@ -580,14 +621,17 @@ class _Parser:
         self.final = True
         return self.limit
 
-    def _encapsulated(self, d: dict[int, Any], pos: int, tag: int, vrb: bytes, vpos: int, little: bool) -> int:
+    def _encapsulated(
+        self, d: dict[int, Any], pos: int, tag: int, vrb: bytes, vpos: int, little: bool
+    ) -> int:
         """Encapsulated pixel data (PS3.5 A.4): items up to the sequence delimiter."""
-        ul = _S_UL[little]
         hdr = _S_IMPL[little]
         p = vpos
         while True:
             if p + 8 > self.limit and not self.grow(p + 8):
-                self.fixup("data ended before the sequence delimiter of encapsulated pixel data", tag=tag, offset=p)
+                self.fixup(
+                    "data ended before the sequence delimiter of encapsulated pixel data", tag=tag, offset=p
+                )
                 d[tag] = _encaps_element(tag, vrb, self.buf[vpos : self.limit])
                 return self.limit
             g, e, n = hdr(self.buf, p)
@@ -606,7 +650,6 @@ class _Parser:
                 d[tag] = _encaps_element(tag, vrb, self.buf[vpos : self.limit])
                 return self.limit
             p += 8 + n
-        _ = ul  # (kept for symmetry with other scanners)
 
     def sequence(
         self, pos: int, end: int, *, little: bool, implicit: bool, ctx: _Context, depth: int
@@ -615,7 +658,6 @@ class _Parser:
         if depth > self.opts.max_depth:
             raise self.error(f"sequences nested deeper than {self.opts.max_depth} levels", offset=pos)
         seq = Sequence()
-        ul = _S_UL[little]
         hdr = _S_IMPL[little]
         bound = end if end >= 0 else 0x7FFFFFFFFFFFFFFF
         while pos < bound:
@@ -760,9 +802,11 @@ def _read_meta(p: _Parser, pos: int, opts: ReadOptions) -> tuple[Dataset, int]:
     # the group ends at the first element of another group
     end = pos
     while True:
-        if end + 8 > p.limit and not p.grow(end + 12):
-            break
-        if p.buf[end : end + 2] != b"\x02\x00":
+        if end + 12 > p.limit:
+            p.grow(end + 12)
+        # a header cut short by the end of data ends the group (parse() reports it)
+        hdr_len = 8 if implicit or p.buf[end + 4 : end + 6] not in _LONG else 12
+        if end + hdr_len > p.limit or p.buf[end : end + 2] != b"\x02\x00":
             break
         _, voff, vlen = _entry_location(end, p.buf, True, implicit)
         if voff + vlen > p.limit and not p.grow(voff + vlen):
@@ -790,7 +834,7 @@ def _transfer_syntax(meta: Dataset | None, opts: ReadOptions) -> TransferSyntax 
     if meta is None:
         return None
     entry = meta._d.get(0x00020010)
-    raw = _entry_value(entry, meta._buf, meta._source) if entry is not None else None  # type: ignore[arg-type]
+    raw = _entry_value(entry, meta._buf, cast(_Context, meta._source)) if entry is not None else None
     uid = raw.decode("latin-1").strip(" \x00") if raw is not None else meta.get(0x00020010)
     if not uid:
         _fixup(opts, "File Meta Information has no Transfer Syntax UID (0002,0010)")
@@ -941,7 +985,9 @@ def _read_bytes(
         stop = min(stop, opts.stop_before)
     if opts.specific_tags is not None and opts.specific_tags:
         stop = min(stop, max(max(opts.specific_tags), CHARSET_TAG) + 1)
-    entries, _, asc = p.parse(data_pos, -1, little=little, implicit=implicit, ctx=ctx, depth=0, in_item=False, stop=stop)
+    entries, _, asc = p.parse(
+        data_pos, -1, little=little, implicit=implicit, ctx=ctx, depth=0, in_item=False, stop=stop
+    )
     if opts.specific_tags is not None:
         keep = opts.specific_tags | {CHARSET_TAG}
         entries = {t: v for t, v in entries.items() if t in keep}
@@ -972,7 +1018,9 @@ def read_dataset(
         data = zlib.decompressobj(-zlib.MAX_WBITS).decompress(data)
     p = _Parser(data, opts=opts)
     ctx = _Context(ts.little_endian, opts, implicit=ts.implicit_vr)
-    entries, _, asc = p.parse(0, -1, little=ts.little_endian, implicit=ts.implicit_vr, ctx=ctx, depth=0, in_item=False)
+    entries, _, asc = p.parse(
+        0, -1, little=ts.little_endian, implicit=ts.implicit_vr, ctx=ctx, depth=0, in_item=False
+    )
     if CHARSET_TAG in entries:
         ctx.charset_raw = _entry_value(entries[CHARSET_TAG], p.buf, ctx)
     return Dataset._from_entries(entries, p.buf, ctx, asc)

@@ -108,7 +108,9 @@ class DecimalString(float):
 
 _DA_RE = re.compile(r"(\d{4})(\d{2})(\d{2})\Z")
 _TM_RE = re.compile(r"(\d{2})(?:(\d{2})(?:(\d{2})(?:\.(\d{1,6}))?)?)?\Z")
-_DT_RE = re.compile(r"(\d{4})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:\.(\d{1,6}))?)?)?)?)?)?([+-]\d{4})?\Z")
+_DT_RE = re.compile(
+    r"(\d{4})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:\.(\d{1,6}))?)?)?)?)?)?([+-]\d{4})?\Z"
+)
 
 
 class DA(str):
@@ -178,10 +180,6 @@ class _Problem(Exception):
     """Internal: a value that cannot be decoded as its VR says."""
 
 
-def _split(text: str) -> list[str]:
-    return text.split("\\")
-
-
 def _text_values(raw: bytes, vr: str, charset: Charset | None) -> str:
     """Raw bytes to str: ASCII fast path, else the data set's character set."""
     try:
@@ -198,13 +196,6 @@ def _text_values(raw: bytes, vr: str, charset: Charset | None) -> str:
 
 
 _CHARSET_VRS = frozenset({"SH", "LO", "ST", "LT", "UC", "UT", "PN"})
-_STRIP_BOTH = frozenset({"AE", "CS", "DS", "IS", "LO", "SH", "UC"})
-
-
-def _strip(vr: str, s: str) -> str:
-    if vr in _STRIP_BOTH:
-        return s.strip(" \x00")
-    return s.rstrip(" \x00")
 
 
 def _conv_is(s: str) -> int:
@@ -224,26 +215,114 @@ def _conv_ds(s: str) -> DecimalString:
         raise _Problem(f"DS value {s!r} is not a decimal number") from None
 
 
-_TEXT_CONVERTERS: dict[str, Callable[[str], Any]] = {
-    "PN": PersonName,
-    "DA": DA,
-    "TM": TM,
-    "DT": DT,
-    "IS": _conv_is,
-    "DS": _conv_ds,
-}
+_Decoder = Callable[[int, str, bytes, bool, "Charset | None", "bool | None", bool], Any]
 
-_SINGLE_TEXT = frozenset({"LT", "ST", "UT", "UR"})
-_BIN_FMT = {"US": "H", "SS": "h", "UL": "L", "SL": "l", "FL": "f", "FD": "d", "SV": "q", "UV": "Q"}
-_BIN_SIZE = {"US": 2, "SS": 2, "UL": 4, "SL": 4, "FL": 4, "FD": 8, "SV": 8, "UV": 8}
-_BYTES_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
+
+def _dec_bytes(
+    tag: int, vr: str, raw: bytes, little: bool, cs: Charset | None, scalar: bool | None, strict: bool
+) -> Any:
+    return raw
+
+
+def _make_number(fmt: str, size: int) -> _Decoder:
+    le_one = struct.Struct("<" + fmt).unpack
+    be_one = struct.Struct(">" + fmt).unpack
+
+    def dec(
+        tag: int, vr: str, raw: bytes, little: bool, cs: Charset | None, scalar: bool | None, strict: bool
+    ) -> Any:
+        n = len(raw)
+        if n == size and scalar is not False:
+            return (le_one if little else be_one)(raw)[0]
+        count, rem = divmod(n, size)
+        if rem:
+            msg = f"{vr} value length {n} is not a multiple of {size}"
+            if strict:
+                raise DecodeError(msg, tag=tag)
+            warnings.warn(f"{msg} at {Tag(tag)}; trailing bytes ignored", DicomWarning, stacklevel=5)
+            raw = raw[: count * size]
+        if count == 0:
+            return None if scalar or scalar is None else ()
+        vals = struct.unpack(("<" if little else ">") + str(count) + fmt, raw)
+        if count == 1 and scalar is not False:
+            return vals[0]
+        return vals
+
+    return dec
+
+
+def _dec_at(
+    tag: int, vr: str, raw: bytes, little: bool, cs: Charset | None, scalar: bool | None, strict: bool
+) -> Any:
+    n = len(raw) // 4
+    if len(raw) % 4:
+        msg = f"AT value length {len(raw)} is not a multiple of 4"
+        if strict:
+            raise DecodeError(msg, tag=tag)
+        warnings.warn(f"{msg} at {Tag(tag)}; trailing bytes ignored", DicomWarning, stacklevel=5)
+    hw = struct.unpack(("<" if little else ">") + str(n * 2) + "H", raw[: n * 4])
+    tags = tuple(_tag_new(Tag, hw[i] << 16 | hw[i + 1]) for i in range(0, 2 * n, 2))
+    if n == 1 and scalar is not False:
+        return tags[0]
+    if n == 0:
+        return None if scalar or scalar is None else ()
+    return tags
+
+
+def _dec_single(
+    tag: int, vr: str, raw: bytes, little: bool, cs: Charset | None, scalar: bool | None, strict: bool
+) -> Any:
+    """LT, ST, UT, UR: one value, backslash is an ordinary character."""
+    return _text_values(raw, vr, cs).rstrip(" \x00")
+
+
+def _make_text(strip_both: bool, conv: Callable[[str], Any] | None, empty: Any) -> _Decoder:
+    """A decoder for a backslash-separated text VR with its padding rule and converter."""
+
+    def dec(
+        tag: int, vr: str, raw: bytes, little: bool, cs: Charset | None, scalar: bool | None, strict: bool
+    ) -> Any:
+        try:
+            text = raw.decode("ascii")
+        except UnicodeDecodeError:
+            text = _text_values(raw, vr, cs)
+        if "\\" not in text:
+            v = text.strip(" \x00") if strip_both else text.rstrip(" \x00")
+            if not v:
+                return () if scalar is False else empty
+            if conv is not None:
+                v = _convert(tag, vr, conv, v, strict)
+            return (v,) if scalar is False else v
+        parts = [p.strip(" \x00") if strip_both else p.rstrip(" \x00") for p in text.split("\\")]
+        if conv is None:
+            return tuple(parts)
+        return tuple(_convert(tag, vr, conv, p, strict) if p else empty for p in parts)
+
+    return dec
+
+
+_DECODERS: dict[str, _Decoder] = {
+    **dict.fromkeys(("OB", "OD", "OF", "OL", "OV", "OW", "UN"), _dec_bytes),
+    **{vr: _make_number(fmt, struct.calcsize("<" + fmt)) for vr, fmt in
+       {"US": "H", "SS": "h", "UL": "L", "SL": "l", "FL": "f", "FD": "d", "SV": "q", "UV": "Q"}.items()},
+    "AT": _dec_at,
+    **dict.fromkeys(("LT", "ST", "UT", "UR"), _dec_single),
+    **dict.fromkeys(("AE", "CS", "LO", "SH"), _make_text(True, None, "")),
+    **dict.fromkeys(("UI", "UC"), _make_text(False, None, "")),
+    "AS": _make_text(False, None, ""),
+    "PN": _make_text(False, PersonName, PersonName("")),
+    "DA": _make_text(False, DA, DA("")),
+    "TM": _make_text(False, TM, TM("")),
+    "DT": _make_text(False, DT, DT("")),
+    "IS": _make_text(True, _conv_is, None),
+    "DS": _make_text(True, _conv_ds, None),
+}  # fmt: skip
 
 
 def decode_value(
     tag: int,
     vr: str,
     raw: bytes,
-    *,
     little: bool,
     charset: Charset | None,
     scalar: bool | None,
@@ -252,55 +331,15 @@ def decode_value(
     """Decode the value bytes ``raw`` of one element.
 
     ``scalar`` is True when the dictionary VM is "1", False when it allows more values,
-    None when unknown (private tags: scalar if one value). Undecodable values are kept
-    as text with a :class:`DicomWarning` (tolerant) or raise :class:`DecodeError` (strict).
+    None when unknown (private tags: scalar if one value). Empty values are ``""`` for
+    text (``None`` for IS/DS and numbers), ``()`` when the VM allows several values.
+    Undecodable values are kept as text with a :class:`DicomWarning` (tolerant) or raise
+    :class:`DecodeError` (strict).
     """
-    if vr in _BYTES_VRS:
+    dec = _DECODERS.get(vr)
+    if dec is None:
         return raw
-    fmt = _BIN_FMT.get(vr)
-    if fmt is not None:
-        size = _BIN_SIZE[vr]
-        n, rem = divmod(len(raw), size)
-        if rem:
-            msg = f"{vr} value length {len(raw)} is not a multiple of {size}"
-            if strict:
-                raise DecodeError(msg, tag=tag)
-            warnings.warn(f"{msg} at {Tag(tag)}; trailing bytes ignored", DicomWarning, stacklevel=4)
-            raw = raw[: n * size]
-        if n == 0:
-            return None if scalar or scalar is None else ()
-        vals = struct.unpack(("<" if little else ">") + str(n) + fmt, raw)
-        if n == 1 and scalar is not False:
-            return vals[0]
-        return vals
-    if vr == "AT":
-        n = len(raw) // 4
-        hw = struct.unpack(("<" if little else ">") + str(n * 2) + "H", raw[: n * 4])
-        tags = tuple(_tag_new(Tag, hw[i] << 16 | hw[i + 1]) for i in range(0, 2 * n, 2))
-        if n == 1 and scalar is not False:
-            return tags[0]
-        if n == 0:
-            return None if scalar or scalar is None else ()
-        return tags
-    # text VRs
-    text = _text_values(raw, vr, charset)
-    if vr in _SINGLE_TEXT:
-        return text.rstrip(" \x00")
-    conv = _TEXT_CONVERTERS.get(vr)
-    if "\\" not in text:
-        s = _strip(vr, text)
-        if s == "":
-            if scalar is False:
-                return ()
-            return None if conv is not None and vr in ("IS", "DS") else (conv("") if conv else "")
-        v = _convert(tag, vr, conv, s, strict) if conv else s
-        return (v,) if scalar is False else v
-    parts = [_strip(vr, p) for p in _split(text)]
-    if conv is not None:
-        out = tuple(_convert(tag, vr, conv, p, strict) if p else (None if vr in ("IS", "DS") else conv(p)) for p in parts)
-    else:
-        out = tuple(parts)
-    return out
+    return dec(tag, vr, raw, little, charset, scalar, strict)
 
 
 def _convert(tag: int, vr: str, conv: Callable[[str], Any], s: str, strict: bool) -> Any:
