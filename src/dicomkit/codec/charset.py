@@ -18,8 +18,8 @@ It does not split values, strip padding or parse person names: the value layer d
 the *decoded* ``str``, never on raw bytes (a 0x5C byte can be half of a GBK, GB18030 or
 Shift_JIS character, and 0x5E half of a JIS X 0208 one).
 
-Choices made where the standard leaves room (all apply with ``strict=False``; with
-``strict=True`` each of them raises :class:`~dicomkit.errors.DecodeError` instead):
+Repairs made when reading tolerantly (``strict=False``); with ``strict=True`` each one
+raises :class:`~dicomkit.errors.DecodeError` instead:
 
 * Undecodable bytes become U+FFFD REPLACEMENT CHARACTER, never backslash escapes (a
   backslash would create a spurious value delimiter). One ``decode`` call emits at most one
@@ -27,15 +27,26 @@ Choices made where the standard leaves room (all apply with ``strict=False``; wi
 * Bytes >= 0x80 where no G1 set is designated (no (0008,0005) at all, value 1 empty or
   ISO 2022 IR 6) are read with the first G1 set that (0008,0005) declares, else with
   ISO-IR 100 (latin-1), which is what such files almost always mean.
+* Escape sequences designating a set that (0008,0005) does not declare are honoured;
+  unknown escape sequences become one U+FFFD.
+* A single-valued ISO_IR 13 value whose bytes are not JIS X 0201 but are valid Shift_JIS
+  (a common mislabelling) is decoded as Shift_JIS.
+* Unknown terms: value 1 is read as ISO_IR 100 (latin-1, a superset of the default
+  repertoire), later values are dropped; misspellings are normalised; see :func:`_normalise`.
+
+Interpretations that are not repairs (no warning):
+
 * JIS X 0201 Romaji (ISO-IR 14, the G0 set of ISO_IR 13 / ISO 2022 IR 13) is read and
   written as ASCII: 05/12 stays the value delimiter ``\\`` (PS3.5 6.1.2.5.3 names it YEN
   SIGN in ISO-IR 14 but still the delimiter) and 07/14 is ``~``. ESC ( B and ESC ( J are
-  therefore accepted whatever (0008,0005) declares; escapes to other undeclared sets are
-  honoured with a warning.
-* A single-valued ISO_IR 13 value whose bytes are not JIS X 0201 but are valid Shift_JIS
-  (a common mislabelling) is decoded as Shift_JIS, with a warning.
-* Leading and trailing spaces of a term are CS padding (PS3.5 6.2), not a repair.
+  therefore accepted whatever (0008,0005) declares.
+* After a delimiter the decoder re-activates the value-1 G0 *and* G1 sets even when the
+  writer did not switch back (PS3.5 6.1.2.5.3); SPACE (02/00) inside a double-byte G0 run is
+  a space (ISO/IEC 2022).
+* Leading and trailing spaces of a term are CS padding (PS3.5 6.2).
 * A VR outside the charset-sensitive set uses the default repertoire (PS3.5 6.1.2.3).
+* Encoding switches G0 back to the value-1 set before writing a GR (G1) character, which
+  readers that decode whole ESC $ B runs need; ISO 2022 itself would not require it.
 """
 
 from __future__ import annotations
@@ -230,7 +241,7 @@ class _Issues:
     def report(self, vr: str, charset: Charset) -> None:
         if self.count:
             more = f" (and {self.count - 1} more)" if self.count > 1 else ""
-            # stack: _warn, report, Charset._decode, Charset.decode, caller
+            # stack: _warn, report, Charset._decode_slow, Charset.decode, caller
             _warn(f"{vr} value in {charset!r}: {self.first}{more}", 4)
 
 
@@ -246,7 +257,16 @@ class _Term:
 
 
 def _normalise(raw_terms: tuple[str, ...], strict: bool) -> tuple[tuple[str, ...], list[str]]:
-    """Canonical terms for ``raw_terms`` plus one warning message per repaired term."""
+    """Canonical terms for ``raw_terms`` plus one warning message per repaired term.
+
+    Repairs (PS3.3 C.12.1.1.2, PS3.5 6.1.2.5.4): spelling variants ("ISO-IR 100", "ISO_IR100",
+    lower case, "UTF-8", "ISO-8859-1") become the Defined Term; an unknown value 1 becomes
+    ISO_IR 100 (ISO 2022 IR 100 when multi-valued), unknown or empty later values are dropped;
+    in a multi-valued set "ISO_IR n" becomes "ISO 2022 IR n", ISO_IR 192 / GB18030 / GBK
+    drop the other values (value 1) or are dropped (later), duplicates are dropped; a
+    multi-byte set as value 1 gets an empty value 1 (ISO-IR 6) put in front of it.
+    ``()``, ``("",)`` and ``("ISO_IR 6",)`` all mean the default repertoire: ``()``.
+    """
     items: list[_Term] = []
     live: list[_Term] = []  # the terms kept, in order
 
@@ -323,6 +343,14 @@ def _normalise(raw_terms: tuple[str, ...], strict: bool) -> tuple[tuple[str, ...
 _CACHE: dict[tuple[tuple[str, ...], bool], Charset] = {}
 
 
+def _raw_terms(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(value.split("\\"))
+    return tuple(value)
+
+
 def _restore(terms: tuple[str, ...], strict: bool) -> Charset:
     return Charset.from_value(terms, strict=strict)
 
@@ -339,6 +367,7 @@ class Charset:
         "_declared",
         "_ext",
         "_fallback",
+        "_fast",
         "_g0",
         "_g1",
         "_single",
@@ -356,14 +385,10 @@ class Charset:
     _ext: tuple[_Element, ...]
     _declared: frozenset[_Element]
     _fallback: _Element
+    _fast: str
 
     def __init__(self, value: str | Sequence[str] | None = None, *, strict: bool = False) -> None:
-        if value is None:
-            raw: tuple[str, ...] = ()
-        elif isinstance(value, str):
-            raw = tuple(value.split("\\"))
-        else:
-            raw = tuple(value)
+        raw = _raw_terms(value)
         terms, messages = _normalise(raw, strict)
         for message in messages:
             _warn(message, 2)
@@ -397,6 +422,8 @@ class Charset:
         # Text that never needs an escape sequence is coded by one set in one call.
         single = len(ext) <= 1 and all(e is g1 for e in ext)
         put(self, "_single", (g1 or _ASCII) if single and not standalone else None)
+        # The codec that decodes a value without escape sequences in one call, if any.
+        put(self, "_fast", standalone or (g1.codec if g1 is not None else "ascii"))
 
     @classmethod
     def from_value(cls, value: str | Sequence[str] | None, *, strict: bool = False) -> Charset:
@@ -405,12 +432,7 @@ class Charset:
         A backslash in a ``str`` separates values. Repaired terms each emit one DicomWarning;
         with ``strict=True`` any repair raises DecodeError naming tag (0008,0005).
         """
-        if value is None:
-            raw: tuple[str, ...] = ()
-        elif isinstance(value, str):
-            raw = tuple(value.split("\\"))
-        else:
-            raw = tuple(value)
+        raw = _raw_terms(value)
         key = (raw, strict)
         cached = _CACHE.get(key)
         if cached is not None:
@@ -468,46 +490,42 @@ class Charset:
         Undecodable bytes become U+FFFD with one DicomWarning per call (DecodeError with
         ``strict=True``, ``.offset`` the byte offset in ``raw``).
         """
-        if vr in CHARSET_VRS:
-            return self._decode(raw, vr)
         # Other VRs use the default repertoire (PS3.5 6.1.2.3).
-        return (_DEFAULT_STRICT if self._strict else DEFAULT_CHARSET)._decode(raw, vr)
-
-    def _decode(self, raw: bytes, vr: str) -> str:
-        codec = self._standalone
-        if codec:
+        cs = self if vr in CHARSET_VRS else _DEFAULT_STRICT if self._strict else DEFAULT_CHARSET
+        codec = cs._fast
+        # Fast path: one bytes.decode call. ESC (0x1B) starts code extension unless the set
+        # is UTF-8, GB18030 or GBK (``int in bytes`` is a single memchr).
+        if codec and (cs._standalone or 0x1B not in raw):
             try:
                 return raw.decode(codec)
-            except UnicodeDecodeError as e:
-                issues = _Issues(self._strict)
-                issues.add(f"bytes not valid in {self._terms[0]}", e.start)
-                text = raw.decode(codec, "replace")
-                issues.report(vr, self)
-                return text
-        g1 = self._g1
-        if b"\x1b" not in raw:
-            try:
-                if g1 is None:
-                    return raw.decode("ascii")
-                if g1.codec:
-                    return raw.decode(g1.codec)
-                return codecs.charmap_decode(raw, "strict", g1.table)[0]
             except UnicodeDecodeError:
                 pass
-            issues = _Issues(self._strict)
-            if g1 is _KATAKANA and len(self._terms) == 1:
+        return cs._decode_slow(raw, vr)
+
+    def _decode_slow(self, raw: bytes, vr: str) -> str:
+        issues = _Issues(self._strict)
+        codec = self._standalone
+        g1 = self._g1
+        if codec:
+            try:
+                text = raw.decode(codec)
+            except UnicodeDecodeError as e:
+                issues.add(f"bytes not valid in {self._terms[0]}", e.start)
+                text = raw.decode(codec, "replace")
+        elif 0x1B in raw:
+            text = self._decode_iso2022(raw, vr, issues)
+        elif g1 is _KATAKANA and len(self._terms) == 1:
+            try:
+                text = codecs.charmap_decode(raw, "strict", g1.table)[0]
+            except UnicodeDecodeError:
                 try:
                     text = raw.decode("shift_jis")
                 except UnicodeDecodeError:
-                    pass
+                    text = self._run(raw, g1, 0, issues)
                 else:
                     issues.add("bytes are not JIS X 0201; read as Shift_JIS", 0)
-                    issues.report(vr, self)
-                    return text
-            text = self._run(raw, g1, 0, issues)
         else:
-            issues = _Issues(self._strict)
-            text = self._decode_iso2022(raw, vr, issues)
+            text = self._run(raw, g1, 0, issues)
         issues.report(vr, self)
         return text
 

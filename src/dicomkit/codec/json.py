@@ -15,9 +15,10 @@ Encoding rules (PS3.18 F.2.2 - F.2.7, 2024 edition):
   attribute is ``null``. A sequence with no items is empty too and has no ``Value``.
 * OB, OD, OF, OL, OV, OW and UN values are ``InlineBinary`` (base64 of the value bytes,
   F.2.7), or ``BulkDataURI`` (F.2.6) from the ``bulk_data_uri`` callback (see
-  :func:`to_json_dict`). Encapsulated pixel data is the bytes of its items.
-  Binary values are encoded as they are held, in the byte order of the data set they
-  were read from (the JSON model has no transfer syntax).
+  :func:`to_json_dict`). Encapsulated pixel data is the bytes of its items (as pydicom).
+  The JSON model has no transfer syntax, so OW, OF, OL, OD and OV values read from a
+  big-endian data set are written in little-endian order (PS3.5 7.3; F.2.7 applies the
+  PS3.5 byte-ordering rules), as DCMTK's dcm2json does.
 
 Choices where the standard leaves room:
 
@@ -32,22 +33,30 @@ Choices where the standard leaves room:
   :class:`decimal.Decimal` (what :func:`from_json` parses them to, so a DS keeps its text),
   and applies the dictionary's multiplicity rule: a scalar when the VM is "1", a tuple
   otherwise (one value of an unknown/private tag is a scalar), exactly as the reader does.
+  Like the reader it is tolerant by default (an IS/DS string that is not a number is kept
+  as text, a missing "vr" comes from the dictionary, each with a DicomWarning);
+  ``strict=True`` makes those a DecodeError.
+
+How this differs from pydicom's ``Dataset.to_json_dict`` is listed, with the sections of
+PS3.18 involved, in docs/conformance.md and checked by tests/interop/test_pydicom_diff.py.
 """
 
 from __future__ import annotations
 
+import array
 import base64
 import binascii
 import json
 import math
+import warnings
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from dicomkit import dictionary
 from dicomkit.codec.values import DA, DT, TM, DecimalString, PersonName, decode_value
 from dicomkit.dataset import DataElement, Dataset, Sequence
-from dicomkit.errors import DecodeError, EncodeError
+from dicomkit.errors import DecodeError, DicomWarning, EncodeError
 from dicomkit.tag import Tag
 from dicomkit.vr import VR
 
@@ -59,6 +68,8 @@ BINARY_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
 BULK_ELIGIBLE_VRS = frozenset(
     {"DS", "FL", "FD", "IS", "LT", "SL", "SS", "ST", "SV", "UC", "UL", "US", "UT", "UV"}
 )
+_WORD_SIZE = {"OW": 2, "OF": 4, "OL": 4, "OD": 8, "OV": 8}
+_ARRAY_CODE = {2: "H", 4: "L" if array.array("L").itemsize == 4 else "I", 8: "Q"}
 _INT_VRS = frozenset({"SL", "SS", "SV", "UL", "US", "UV"})
 _FLOAT_VRS = frozenset({"FL", "FD"})
 _PN_GROUPS = ("Alphabetic", "Ideographic", "Phonetic")
@@ -118,8 +129,19 @@ def _element_json(elem: DataElement, threshold: int | None, uri: BulkDataURI | N
     if vr == "SQ":
         if value:
             if not isinstance(value, list):
-                raise EncodeError(f"SQ value must be a sequence of data sets, not {type(value).__name__}", tag=elem.tag, vr=vr)
-            out["Value"] = [to_json_dict(item, bulk_data_threshold=threshold, bulk_data_uri=uri) for item in value]
+                raise EncodeError(
+                    f"SQ value must be a sequence of data sets, not {type(value).__name__}",
+                    tag=elem.tag,
+                    vr=vr,
+                )
+            items = []
+            for item in value:
+                if not isinstance(item, Dataset):
+                    raise EncodeError(
+                        f"SQ item is a {type(item).__name__}, not a Dataset", tag=elem.tag, vr=vr
+                    )
+                items.append(to_json_dict(item, bulk_data_threshold=threshold, bulk_data_uri=uri))
+            out["Value"] = items
         return out
     if vr in BINARY_VRS:
         if value is None or len(value) == 0:
@@ -129,21 +151,38 @@ def _element_json(elem: DataElement, threshold: int | None, uri: BulkDataURI | N
         if uri is not None and (threshold is None or len(value) > threshold):
             out["BulkDataURI"] = uri(elem)
         else:
-            out["InlineBinary"] = base64.b64encode(value).decode("ascii")
+            out["InlineBinary"] = base64.b64encode(_little_endian(elem, vr, value)).decode("ascii")
         return out
     values = _as_list(value)
     if not values or (len(values) == 1 and _is_empty(values[0])):
         return out
-    if uri is not None and threshold is not None and vr in BULK_ELIGIBLE_VRS:
-        if _value_length(elem, values) > threshold:
-            out["BulkDataURI"] = uri(elem)
-            return out
-    convert = _TO_JSON.get(vr, _json_text)
+    if (
+        uri is not None
+        and threshold is not None
+        and vr in BULK_ELIGIBLE_VRS
+        and _value_length(elem, values) > threshold
+    ):
+        out["BulkDataURI"] = uri(elem)
+        return out
+    convert: Callable[[Any], Any] = _TO_JSON.get(vr, _json_text)
     try:
         out["Value"] = [None if _is_empty(v) else convert(v) for v in values]
     except (TypeError, ValueError, OverflowError) as exc:
         raise EncodeError(str(exc), tag=elem.tag, vr=vr) from None
     return out
+
+
+def _little_endian(elem: DataElement, vr: str, value: bytes | bytearray | memoryview) -> bytes:
+    """The value bytes in little-endian order: words of a value read from a big-endian data set
+    are swapped (PS3.5 7.3; OB and UN are byte streams and never swapped)."""
+    size = _WORD_SIZE.get(vr)
+    source = elem._source  # the reader's decode context knows the byte order it read
+    if size is None or source is None or getattr(source, "little", True):
+        return bytes(value)
+    whole = len(value) - len(value) % size
+    words = array.array(_ARRAY_CODE[size], bytes(value[:whole]))
+    words.byteswap()
+    return words.tobytes() + bytes(value[whole:])
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -237,21 +276,32 @@ _TO_JSON: dict[str, Callable[[Any], Any]] = {
 # JSON -> Dataset
 
 
-def from_json(text: str | bytes, *, bulk_data_loader: BulkDataLoader | None = None) -> Dataset:
+def from_json(
+    text: str | bytes, *, bulk_data_loader: BulkDataLoader | None = None, strict: bool = False
+) -> Dataset:
     """A data set from DICOM JSON text. Numbers are parsed exactly, so a DS keeps its text."""
     try:
         obj = json.loads(text, parse_float=Decimal)
     except ValueError as exc:
         raise DecodeError(f"not JSON: {exc}") from None
-    return from_json_dict(obj, bulk_data_loader=bulk_data_loader)
+    return from_json_dict(obj, bulk_data_loader=bulk_data_loader, strict=strict)
 
 
-def from_json_dict(obj: Any, *, bulk_data_loader: BulkDataLoader | None = None) -> Dataset:
+def from_json_dict(
+    obj: Any, *, bulk_data_loader: BulkDataLoader | None = None, strict: bool = False
+) -> Dataset:
     """A data set from a DICOM JSON Model object (PS3.18 F.2).
+
+    Values are the decoded Python values the reader gives (``PersonName``, ``DecimalString``,
+    ``Tag``, ``DA``/``TM``/``DT``, int, float, bytes, ``Sequence``), with the dictionary's
+    multiplicity rule: a scalar when the VM is "1", else a tuple.
 
     ``bulk_data_loader(tag, vr, uri)`` returns the little-endian value bytes of a
     ``BulkDataURI``; without it a ``BulkDataURI`` raises :class:`~dicomkit.errors.DecodeError`.
-    Malformed input raises :class:`~dicomkit.errors.DecodeError` naming the tag.
+    An IS or DS string that is not a number is kept as text with a
+    :class:`~dicomkit.errors.DicomWarning`, as the reader does (``strict=True``:
+    :class:`~dicomkit.errors.DecodeError`). Malformed input raises
+    :class:`~dicomkit.errors.DecodeError` naming the tag.
     """
     if not isinstance(obj, dict):
         raise DecodeError(f"a DICOM JSON data set is an object, not {type(obj).__name__}")
@@ -263,16 +313,21 @@ def from_json_dict(obj: Any, *, bulk_data_loader: BulkDataLoader | None = None) 
             tag = Tag(int(key, 16))
         except ValueError:
             raise DecodeError(f"attribute name {key!r} is not eight hex digits") from None
-        ds[tag] = _element_from_json(tag, attr, bulk_data_loader)
+        ds[tag] = _element_from_json(tag, attr, bulk_data_loader, strict)
     return ds
 
 
-def _element_from_json(tag: Tag, attr: Any, loader: BulkDataLoader | None) -> DataElement:
+def _element_from_json(tag: Tag, attr: Any, loader: BulkDataLoader | None, strict: bool) -> DataElement:
     if not isinstance(attr, dict):
         raise DecodeError(f"attribute is a {type(attr).__name__}, not an object", tag=tag)
     vr_text = attr.get("vr")
-    if vr_text is None:
+    if vr_text is None:  # "vr" is required (F.2.2): tolerated with the dictionary's VR
+        if strict:
+            raise DecodeError('attribute has no "vr"', tag=tag)
         vr_text = _dictionary_vr(tag)
+        warnings.warn(
+            f'attribute {tag} has no "vr"; {vr_text} from the dictionary', DicomWarning, stacklevel=4
+        )
     try:
         vr = VR(vr_text)
     except ValueError:
@@ -280,7 +335,8 @@ def _element_from_json(tag: Tag, attr: Any, loader: BulkDataLoader | None) -> Da
     present = [k for k in ("Value", "InlineBinary", "BulkDataURI") if k in attr]
     if len(present) > 1:
         raise DecodeError(f"attribute has both {present[0]} and {present[1]}", tag=tag)
-    vm = dictionary.vm_of(tag)
+    # the reader's multiplicity rule: private tags have no dictionary VM (one value = scalar)
+    vm = None if tag & 0x10000 else dictionary.vm_of(tag)
     scalar = None if vm is None else vm == "1"
     if not present:
         return DataElement(tag, vr, _empty_value(tag, vr, scalar))
@@ -293,38 +349,50 @@ def _element_from_json(tag: Tag, attr: Any, loader: BulkDataLoader | None) -> Da
             raw = base64.b64decode(data, validate=True)
         except (binascii.Error, ValueError):
             raise DecodeError("InlineBinary is not valid base64", tag=tag) from None
-        return _element_from_bytes(tag, vr, raw, scalar)
+        return _element_from_bytes(tag, vr, raw, scalar, strict)
     if kind == "BulkDataURI":
         uri = attr["BulkDataURI"]
         if not isinstance(uri, str):
             raise DecodeError("BulkDataURI is not a string", tag=tag)
         if loader is None:
             raise DecodeError(f"BulkDataURI {uri!r} given but no bulk_data_loader", tag=tag)
-        return _element_from_bytes(tag, vr, loader(tag, vr, uri), scalar)
+        return _element_from_bytes(tag, vr, loader(tag, vr, uri), scalar, strict)
     values = attr["Value"]
     if not isinstance(values, list):
         raise DecodeError("Value is not an array", tag=tag)
     if vr is VR.SQ:
         seq = Sequence()
         for item in values:
-            if item is None:
-                item = {}
-            seq.append(from_json_dict(item, bulk_data_loader=loader))
+            seq.append(from_json_dict({} if item is None else item, bulk_data_loader=loader, strict=strict))
         return DataElement(tag, vr, seq)
     if vr.value in BINARY_VRS:
         raise DecodeError(f"{vr} values are InlineBinary or BulkDataURI, not Value (F.2.7)", tag=tag)
     if not values:
         return DataElement(tag, vr, _empty_value(tag, vr, scalar))
-    convert = _FROM_JSON.get(vr.value, _py_text)
-    try:
-        out = tuple(_py_empty(vr.value) if v is None else convert(v) for v in values)
-    except (TypeError, ValueError, ArithmeticError) as exc:
-        raise DecodeError(f"{vr} value: {exc}", tag=tag) from None
-    if vr.value in _SINGLE_TEXT and len(out) > 1:
-        raise DecodeError(f"{vr} has one value, not {len(out)}", tag=tag)
+    if vr.value in _SINGLE_TEXT and len(values) > 1:
+        raise DecodeError(f"{vr} has one value, not {len(values)}", tag=tag)
+    convert: Callable[[Any], Any] = _FROM_JSON.get(vr.value, _py_text)
+    out = []
+    for v in values:
+        if v is None:
+            out.append(_py_empty(vr.value))
+            continue
+        try:
+            out.append(convert(v))
+        except _NotANumber as exc:
+            if strict:
+                raise DecodeError(str(exc), tag=tag) from None
+            warnings.warn(f"{exc} at {tag}; kept as text", DicomWarning, stacklevel=4)
+            out.append(v)
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            raise DecodeError(f"{vr} value: {exc}", tag=tag) from None
     if len(out) == 1 and scalar is not False:
         return DataElement(tag, vr, out[0])
-    return DataElement(tag, vr, out)
+    return DataElement(tag, vr, tuple(out))
+
+
+class _NotANumber(ValueError):
+    """An IS or DS JSON String that is not a number: kept as text when tolerant."""
 
 
 def _dictionary_vr(tag: int) -> str:
@@ -339,17 +407,18 @@ def _empty_value(tag: int, vr: VR, scalar: bool | None) -> Any:
     return decode_value(tag, vr, b"", little=True, charset=None, scalar=scalar, strict=False)
 
 
-def _element_from_bytes(tag: Tag, vr: VR, raw: bytes, scalar: bool | None) -> DataElement:
+def _element_from_bytes(tag: Tag, vr: VR, raw: bytes, scalar: bool | None, strict: bool) -> DataElement:
     if vr is VR.SQ:
         raise DecodeError("an SQ value cannot be binary", tag=tag)
     if vr.value not in BINARY_VRS:
         # bulk data of another VR (F.2.6) is its little-endian value field
-        value = decode_value(tag, vr, raw, little=True, charset=None, scalar=scalar, strict=True)
+        value = decode_value(tag, vr, raw, little=True, charset=None, scalar=scalar, strict=strict)
         return DataElement(tag, vr, value)
     return DataElement(tag, vr, raw)
 
 
 def _py_empty(vr: str) -> Any:
+    """A null in a multi-valued attribute (F.2.5): the reader's value for an empty value."""
     if vr in ("IS", "DS", "AT") or vr in _INT_VRS or vr in _FLOAT_VRS:
         return None
     conv = _TEXT_TYPES.get(vr)
@@ -361,16 +430,21 @@ def _py_int(v: Any) -> int:
         raise TypeError(f"{v!r} is not an integer")
     if isinstance(v, int):
         return v
-    if isinstance(v, Decimal) and v == v.to_integral_value():
+    if isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value():
         return int(v)
     if isinstance(v, float) and v.is_integer():
         return int(v)
     if isinstance(v, str):
-        return int(v.strip())  # SV/UV may be strings (Table F.2.3-1)
+        return int(v.strip())  # SV and UV may be JSON Strings (Table F.2.3-1)
     raise TypeError(f"{v!r} is not an integer")
 
 
 def _py_is(v: Any) -> int:
+    if isinstance(v, str):
+        try:
+            return int(v.strip())
+        except ValueError:
+            raise _NotANumber(f"IS value {v!r} is not an integer") from None
     return _py_int(v)
 
 
@@ -386,10 +460,9 @@ def _py_ds(v: Any) -> DecimalString:
     if isinstance(v, str):
         text = v.strip()
         try:
-            Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f"{v!r} is not a decimal string") from None
-        return DecimalString(text)
+            return DecimalString(text)  # the reader's rule: what float() accepts
+        except ValueError:
+            raise _NotANumber(f"DS value {v!r} is not a decimal number") from None
     if isinstance(v, Decimal | int):
         return DecimalString(str(v))
     if isinstance(v, float):

@@ -49,7 +49,11 @@ ITEM = 0xFFFEE000
 ITEM_DELIM = 0xFFFEE00D
 SEQ_DELIM = 0xFFFEE0DD
 CHARSET_TAG = 0x00080005
-MAX_DEPTH = 200
+# each nesting level costs the parser 4-5 Python frames: 128 levels stay well inside the
+# default recursion limit of 1000 (DecodeError, never RecursionError)
+MAX_DEPTH = 128
+MAX_WARNINGS = 100  # fix-up warnings reported per parsed buffer; the rest are counted only
+MAX_INFLATED_SIZE = 1 << 28  # default bound on an inflated Deflated Explicit VR LE data set (256 MiB)
 BIG_VALUE = 1 << 16  # values at least this large are read into their own buffer
 FIRST_CHUNK = 1 << 14
 _NEXT, _STOP, _END_ITEM = object(), object(), object()
@@ -97,6 +101,7 @@ class ReadOptions:
     strict: bool = False
     charset: tuple[str, ...] | None = None
     max_depth: int = MAX_DEPTH
+    max_inflated_size: int = MAX_INFLATED_SIZE
 
 
 # ---------------------------------------------------------------------------------------
@@ -111,7 +116,9 @@ class _Context:
         "_cs_done",
         "_ul",
         "_us",
+        "base",
         "charset_raw",
+        "depth",
         "implicit",
         "little",
         "opts",
@@ -132,6 +139,10 @@ class _Context:
         self._cs_done = False
         self._ul = _S_UL[little]
         self._us = _S_US[little]
+        #: file offset of the buffer the data sets of this context index (for messages)
+        self.base: int = 0 if parent is None else parent.base
+        #: sequence nesting depth of the data sets of this context
+        self.depth: int = 0 if parent is None else parent.depth
 
     def child(
         self, charset_raw: bytes | None, *, little: bool | None = None, implicit: bool | None = None
@@ -191,7 +202,8 @@ class _Context:
             vr = _implicit_vr(ds, tag)
         else:
             vr = _VR_BY_BYTES.get(vrb) or _UN
-            if vr is _UN and not tag & 0x10000:
+            # standard tags, and Private Creators (always LO, PS3.5 7.8.1)
+            if vr is _UN and (not tag & 0x10000 or 0x10 <= tag & 0xFFFF <= 0xFF):
                 known = dictionary.vr_of(tag)
                 if known is not None and known != "UN":
                     stored = "UN"
@@ -207,7 +219,7 @@ class _Context:
         if vr is _SQ:
             # a defined-length SQ kept raw: an implicit VR LE sequence (UN, CP-246) or
             # an implicit-VR element the dictionary calls SQ
-            elem._value = _parse_sequence_bytes(raw, self, stored is not None or vrb is None)
+            elem._value = _parse_sequence_bytes(buf, off, ln, self, stored is not None or vrb is None)
             elem._raw = None
         return elem
 
@@ -220,15 +232,15 @@ class _Context:
         if vm is None and not tag & 0x10000:
             vm = dictionary.vm_of(tag)  # repeating groups, group lengths
         vr = elem.VR
-        return _DECODERS[vr](
-            tag,
-            vr,
-            raw,
-            self.little,
-            self._charset if self._cs_done else self.charset,
-            None if vm is None else vm == "1",
-            self.strict,
-        )
+        cs = self._charset if self._cs_done else self.charset
+        try:
+            scalar = None if vm is None else vm == "1"
+            return _DECODERS[vr](tag, vr, raw, self.little, cs, scalar, self.strict)
+        except DecodeError as exc:
+            if exc.tag is not None:
+                raise
+            # a character set error knows only its offset in the value: name the element
+            raise DecodeError(exc.reason, tag=tag, offset=exc.offset) from None
 
 
 _VM_GET = dictionary.VM_BY_TAG.get
@@ -286,6 +298,7 @@ class _Parser:
         self.base = base  # file offset of buf[0]
         self.size = size if size is not None else base + len(buf)  # file offset of the end of data
         self.final = fh is None or self.base + self.limit >= self.size
+        self.warned = 0  # fix-ups reported so far (at most MAX_WARNINGS)
 
     # -- buffer management -----------------------------------------------------------
     def grow(self, need: int) -> bool:
@@ -306,12 +319,28 @@ class _Parser:
     def fixup(self, message: str, *, tag: int | None = None, offset: int | None = None) -> None:
         if self.strict:
             raise DecodeError(message, tag=tag, offset=None if offset is None else self.base + offset)
+        # garbage can need a fix-up every 8 bytes: report a bounded number (each distinct
+        # warning text also costs memory in the warnings registry)
+        self.warned += 1
+        if self.warned > MAX_WARNINGS:
+            if self.warned == MAX_WARNINGS + 1:
+                message = f"more than {MAX_WARNINGS} fix-ups: further ones are not reported"
+                warnings.warn(message, DicomWarning, stacklevel=5)
+            return
         where = []
         if tag is not None:
             where.append(f"tag {Tag(tag)}")
         if offset is not None:
             where.append(f"offset {self.base + offset}")
         warnings.warn(f"{message} ({', '.join(where)})" if where else message, DicomWarning, stacklevel=5)
+
+    def _only_zeros_from(self, pos: int) -> bool:
+        """True when every byte from ``pos`` to the end of data is NUL (reads the rest)."""
+        if any(self.buf[pos : pos + 8]):  # a real (0000,0000) element: no need to read on
+            return False
+        while self.grow(self.limit + 1):
+            pass
+        return self.buf.count(0, pos) == self.limit - pos
 
     def error(self, message: str, *, tag: int | None = None, offset: int | None = None) -> DecodeError:
         return DecodeError(message, tag=tag, offset=None if offset is None else self.base + offset)
@@ -343,6 +372,7 @@ class _Parser:
         long_ = _LONG_CODES[little]
         short = _SHORT_CODES[little]
         sq = _SQ_CODE[little]
+        lazy_sq = not self.strict  # defined-length sequences are parsed on first use
         last = -1
         state = [True]  # ascending
         lim = self.limit if end < 0 else min(end, self.limit)
@@ -361,7 +391,7 @@ class _Parser:
                 elif vrc in long_:
                     ln = ul(buf, pos + 8)[0]
                     nxt = pos + 12 + ln
-                    if last < tag < stop and nxt <= lim and not ln & 1 and vrc != sq:
+                    if last < tag < stop and nxt <= lim and not ln & 1 and (vrc != sq or lazy_sq):
                         d[tag] = pos
                         last = tag
                         pos = nxt
@@ -477,6 +507,10 @@ class _Parser:
             else:
                 vpos = -1
         tag = g << 16 | e
+        if tag == 0 and end < 0 and not in_item and self._only_zeros_from(pos):
+            # NUL padding after the last element (e.g. to a media block size): one fix-up
+            self.fixup(f"{self.limit - pos} bytes of trailing NUL padding ignored", offset=pos)
+            return self.limit, _STOP
         if g == 0xFFFE:
             ln = _S_UL[little](buf, pos + 4)[0]
             if tag == ITEM_DELIM and in_item:
@@ -570,7 +604,9 @@ class _Parser:
             if after != vend:
                 self.fixup("sequence content does not match its length", tag=tag, offset=pos)
             d[tag] = _seq_element(tag, seq, ctx, False, None)
-            return vend
+            # never move back over bytes already parsed: rewinding lets nested undefined
+            # lengths re-parse the same bytes exponentially often
+            return max(after, vend)
         d[tag] = (vrb, vpos, ln)
         return vend
 
@@ -608,7 +644,10 @@ class _Parser:
             size=self.size,
             origin=self.origin,
         )
-        entries, _, _ = tail.parse(0, -1, little=little, implicit=implicit, ctx=ctx, depth=0, in_item=False)
+        stop = _stop_tag(self.opts)
+        entries, _, _ = tail.parse(
+            0, -1, little=little, implicit=implicit, ctx=ctx, depth=0, in_item=False, stop=stop
+        )
         tail_buf = tail.buf
         for t, entry in entries.items():
             if type(entry) is int:
@@ -697,7 +736,7 @@ class _Parser:
                 entries, pos, asc = self.parse(
                     ipos, iend, little=little, implicit=implicit, ctx=ctx, depth=depth, in_item=True
                 )
-                pos = iend
+                pos = max(pos, iend)  # never rewind (see _special)
             item_ctx = ctx
             if CHARSET_TAG in entries:
                 item_ctx = ctx.child(_entry_value(entries[CHARSET_TAG], self.buf, ctx))
@@ -750,12 +789,19 @@ def _maybe_sequence(tag: int, buf: bytes, vpos: int, ln: int, little: bool) -> b
     return _is_sq(tag) or ((tag >> 16) & 1 == 1 and _starts_with_item(buf, vpos, ln, little))
 
 
-def _parse_sequence_bytes(raw: bytes, ctx: _Context, implicit_le: bool) -> Sequence:
-    """A sequence held in the bytes of one element (UN → SQ, CP-246)."""
-    p = _Parser(bytes(raw), opts=ctx.opts)
+def _parse_sequence_bytes(buf: bytes, off: int, ln: int, ctx: _Context, implicit_le: bool) -> Sequence:
+    """The items of a defined-length sequence kept as bytes until first used: an explicit
+    VR SQ (read lazily) or a UN holding an implicit VR LE sequence (CP-246). The value is
+    ``buf[off : off + ln]``, parsed in place: a copy per level would make nested sequences
+    hold depth x size bytes."""
     if implicit_le and not (ctx.implicit and ctx.little):
-        ctx = ctx.child(None, little=True, implicit=True)
-    seq, _ = p.sequence(0, len(raw), little=ctx.little, implicit=ctx.implicit, ctx=ctx, depth=1)
+        child = ctx.child(None, little=True, implicit=True)
+    else:
+        child = ctx.child(None)
+    child.depth = ctx.depth + 1
+    p = _Parser(buf, opts=ctx.opts, base=ctx.base)
+    end = min(off + ln, len(buf))
+    seq, _ = p.sequence(off, end, little=child.little, implicit=child.implicit, ctx=child, depth=child.depth)
     return seq
 
 
@@ -782,15 +828,68 @@ def _detect_encoding(buf: bytes, pos: int) -> tuple[bool, bool] | None:
     g_le = buf[pos] | buf[pos + 1] << 8
     g_be = buf[pos] << 8 | buf[pos + 1]
     if explicit:
-        if g_le <= g_be or g_le == 0x0002:
-            return True, False
-        return False, False
+        little = g_le <= g_be or g_le == 0x0002
+        if g_le != 0x0002 and not _explicit_fits(buf, pos, little) and _explicit_fits(buf, pos, not little):
+            little = not little  # a first group like 3F03 looks byte-swapped: only one length fits
+        return little, False
     # implicit VR: a small even group and a length that fits
     if g_le <= 0x7FE0 and g_le <= g_be:
         ln = _S_UL[True](buf, pos + 4)[0]
         if ln == UNDEFINED or pos + 8 + ln <= len(buf) or len(buf) >= FIRST_CHUNK:
             return True, True
     return None
+
+
+def _explicit_fits(buf: bytes, pos: int, little: bool) -> bool:
+    """Does the value of the explicit-VR element at ``pos`` end inside ``buf`` in this byte order?"""
+    if buf[pos + 4 : pos + 6] in _LONG:
+        if len(buf) - pos < 12:
+            return False
+        ln: int = _S_UL[little](buf, pos + 8)[0]
+        return ln == UNDEFINED or pos + 12 + ln <= len(buf)
+    short: int = _S_US[little](buf, pos + 6)[0]
+    return pos + 8 + short <= len(buf)
+
+
+def _plausible_data_set(window: bytes, size: int) -> bool:
+    """Without preamble, prefix or meta: does a data set start at offset 0?
+
+    ``window`` is the start of the data (the same first bytes whatever the source), ``size``
+    its total length. One header that passes :func:`_detect_encoding` is common in random
+    bytes, so this wants two headers in ascending tag order with values that fit in ``size``
+    (or one element that is all the data, or one of undefined length)."""
+    enc = _detect_encoding(window, 0)
+    if enc is None:
+        return False
+    little, implicit = enc
+    pos, last = 0, -1
+    for _ in range(2):
+        if pos == size:
+            return last >= 0
+        if pos + 8 > len(window):
+            return pos > 0 and pos + 8 <= size  # a big first value: its header was checked
+        g, e = _S_HDR4[little](window, pos)[:2]
+        tag = g << 16 | e
+        if tag <= last or g == 0xFFFE:
+            return False
+        if implicit:
+            ln, vpos = _S_UL[little](window, pos + 4)[0], pos + 8
+        else:
+            vrb = window[pos + 4 : pos + 6]
+            if vrb not in _VR_BY_BYTES:
+                return False
+            if vrb in _LONG:
+                if pos + 12 > len(window):
+                    return pos > 0 and pos + 12 <= size
+                ln, vpos = _S_UL[little](window, pos + 8)[0], pos + 12
+            else:
+                ln, vpos = _S_US[little](window, pos + 6)[0], pos + 8
+        if ln == UNDEFINED:
+            return True  # a sequence or encapsulated pixel data
+        pos, last = vpos + ln, tag
+        if pos > size:
+            return False
+    return True
 
 
 def _read_meta(p: _Parser, pos: int, opts: ReadOptions) -> tuple[Dataset, int]:
@@ -816,7 +915,7 @@ def _read_meta(p: _Parser, pos: int, opts: ReadOptions) -> tuple[Dataset, int]:
     meta = Dataset._from_entries(entries, p.buf, ctx, asc)
     gl_raw = _entry_value(entries[0x00020000], p.buf, ctx) if 0x00020000 in entries else None
     if gl_raw is None:
-        _fixup(opts, "File Meta Information has no group length (0002,0000)", offset=pos)
+        _fixup(opts, "File Meta Information has no group length (0002,0000)", offset=pos, tag=0x00020000)
     elif len(gl_raw) == 4:
         gl = _S_UL[True](gl_raw)[0]
         start = pos + 12
@@ -837,13 +936,14 @@ def _transfer_syntax(meta: Dataset | None, opts: ReadOptions) -> TransferSyntax 
     raw = _entry_value(entry, meta._buf, cast(_Context, meta._source)) if entry is not None else None
     uid = raw.decode("latin-1").strip(" \x00") if raw is not None else meta.get(0x00020010)
     if not uid:
-        _fixup(opts, "File Meta Information has no Transfer Syntax UID (0002,0010)")
+        _fixup(opts, "File Meta Information has no Transfer Syntax UID (0002,0010)", tag=0x00020010)
         return None
     ts = transfer_syntax(str(uid))
     if ts is None:
         # an unknown (private) transfer syntax: Explicit VR LE with encapsulated pixel data is the
         # only reasonable guess; the data set bytes decide below.
-        _fixup(opts, f"unknown Transfer Syntax UID {uid!r}; the encoding is detected from the data")
+        message = f"unknown Transfer Syntax UID {uid!r}; the encoding is detected from the data"
+        _fixup(opts, message, tag=0x00020010)
     return ts
 
 
@@ -859,6 +959,7 @@ def read(
     stop_before: Any = None,
     strict: bool = False,
     charset: str | Iterable[str] | None = None,
+    max_inflated_size: int = MAX_INFLATED_SIZE,
 ) -> Dataset:
     """Read a DICOM Part 10 file (or a bare data set) from a path, binary file or bytes.
 
@@ -866,8 +967,10 @@ def read(
     (tags or keywords) keeps only those elements (plus Specific Character Set);
     ``stop_before`` stops at a tag; ``charset`` overrides a wrong (0008,0005);
     ``strict`` turns every fix-up into an error. The File Meta Information is ``ds.meta``.
+    ``max_inflated_size`` bounds the inflated size in bytes of a Deflated Explicit VR LE
+    data set (default 256 MiB): a larger one (a "deflate bomb") raises :class:`DecodeError`.
     """
-    opts = _options(stop_before_pixels, specific_tags, stop_before, strict, charset)
+    opts = _options(stop_before_pixels, specific_tags, stop_before, strict, charset, max_inflated_size)
     if isinstance(source, bytes | bytearray | memoryview):
         return _read_bytes(bytes(source), opts, None, None, "<bytes>")
     if isinstance(source, str | os.PathLike):
@@ -890,13 +993,28 @@ def read(
     return _read_bytes(fh2.read(), opts, None, None, getattr(fh2, "name", "<stream>"))
 
 
+_COMMON_OPTIONS = {
+    (spb, strict): ReadOptions(spb, strict=strict) for spb in (False, True) for strict in (False, True)
+}
+
+
 def _options(
     stop_before_pixels: bool,
     specific_tags: Iterable[Any] | None,
     stop_before: Any,
     strict: bool,
     charset: str | Iterable[str] | None,
+    max_inflated_size: int = MAX_INFLATED_SIZE,
 ) -> ReadOptions:
+    if (
+        specific_tags is None
+        and stop_before is None
+        and charset is None
+        and max_inflated_size == MAX_INFLATED_SIZE
+    ):
+        return _COMMON_OPTIONS[stop_before_pixels, strict]
+    if max_inflated_size < 0:
+        raise ValueError(f"max_inflated_size must be >= 0, not {max_inflated_size}")
     specific = None
     if specific_tags is not None:
         specific = frozenset(int(Tag(t)) for t in specific_tags)
@@ -904,7 +1022,7 @@ def _options(
     cs: tuple[str, ...] | None = None
     if charset is not None:
         cs = (charset,) if isinstance(charset, str) else tuple(charset)
-    return ReadOptions(stop_before_pixels, specific, stop, strict, cs)
+    return ReadOptions(stop_before_pixels, specific, stop, strict, cs, max_inflated_size=max_inflated_size)
 
 
 def _read_bytes(
@@ -926,7 +1044,7 @@ def _read_bytes(
     else:
         if len(buf) < 8:
             raise InvalidDicomError(f"{name}: not a DICOM file ({len(buf)} bytes)", offset=0)
-        if _detect_encoding(buf, 0) is None:
+        if not _plausible_data_set(buf[:FIRST_CHUNK], p.size):
             raise InvalidDicomError(
                 f"{name}: not a DICOM file (no 'DICM' prefix at offset 128 and no data set at offset 0)",
                 offset=0,
@@ -938,6 +1056,8 @@ def _read_bytes(
             p.grow(pos + 8)
         if p.limit - pos >= 8 and p.buf[pos : pos + 2] == b"\x02\x00":
             meta, pos = _read_meta(p, pos, opts)
+        elif p.limit - pos < 8:
+            raise InvalidDicomError(f"{name}: no File Meta Information or data set after 'DICM'", offset=pos)
         else:
             _fixup(opts, "no File Meta Information after 'DICM'", offset=pos)
     else:
@@ -948,10 +1068,7 @@ def _read_bytes(
         # Deflated Explicit VR LE (PS3.5 A.5): the rest of the file is a raw deflate stream
         if p.fh is not None:
             p.grow(p.size - p.base)
-        try:
-            inflated = zlib.decompressobj(-zlib.MAX_WBITS).decompress(p.buf[pos:])
-        except zlib.error as exc:
-            raise DecodeError(f"deflated data set cannot be inflated: {exc}", offset=pos) from None
+        inflated = _inflate(p.buf[pos:], opts, pos)
         p = _Parser(inflated, opts=opts)
         data_pos = 0
     # encoding: from the transfer syntax, checked against the data
@@ -978,13 +1095,7 @@ def _read_bytes(
             )
             little, implicit = dl, di
     ctx = _Context(little, opts, implicit=implicit)
-    stop = _NO_STOP
-    if opts.stop_before_pixels:
-        stop = PIXEL_DATA
-    if opts.stop_before is not None:
-        stop = min(stop, opts.stop_before)
-    if opts.specific_tags is not None and opts.specific_tags:
-        stop = min(stop, max(max(opts.specific_tags), CHARSET_TAG) + 1)
+    stop = _stop_tag(opts)
     entries, _, asc = p.parse(
         data_pos, -1, little=little, implicit=implicit, ctx=ctx, depth=0, in_item=False, stop=stop
     )
@@ -999,6 +1110,40 @@ def _read_bytes(
     return ds
 
 
+def _inflate(data: bytes, opts: ReadOptions, offset: int) -> bytes:
+    """Inflate a Deflated Explicit VR LE data set (PS3.5 A.5) that starts at file ``offset``,
+    never holding more than ``opts.max_inflated_size`` bytes (a deflate bomb is refused)."""
+    limit = opts.max_inflated_size
+    d = zlib.decompressobj(-zlib.MAX_WBITS)
+    try:
+        out = d.decompress(data, limit + 1)  # max_length: at most limit + 1 bytes are produced
+    except zlib.error as exc:
+        raise DecodeError(f"deflated data set cannot be inflated: {exc}", offset=offset) from None
+    if len(out) > limit:
+        raise DecodeError(
+            f"deflated data set inflates to more than max_inflated_size={limit} bytes", offset=offset
+        )
+    # bytes after the end of the stream are ignored (some writers leave a gzip trailer there)
+    if not d.eof:
+        message = "deflated data set ends before the end of its deflate stream"
+        if opts.strict:
+            raise DecodeError(message, offset=offset + len(data))
+        warnings.warn(f"{message} (offset {offset + len(data)})", DicomWarning, stacklevel=4)
+    return out
+
+
+def _stop_tag(opts: ReadOptions) -> int:
+    """The first top-level tag not to read: stop_before_pixels, stop_before, specific_tags."""
+    stop = _NO_STOP
+    if opts.stop_before_pixels:
+        stop = PIXEL_DATA
+    if opts.stop_before is not None:
+        stop = min(stop, opts.stop_before)
+    if opts.specific_tags is not None and opts.specific_tags:
+        stop = min(stop, max(max(opts.specific_tags), CHARSET_TAG) + 1)
+    return stop
+
+
 def _enc_name(little: bool, implicit: bool) -> str:
     return f"{'Implicit' if implicit else 'Explicit'} VR {'Little' if little else 'Big'} Endian"
 
@@ -1009,13 +1154,17 @@ def read_dataset(
     transfer_syntax_uid: str = EXPLICIT_VR_LITTLE_ENDIAN.uid,
     strict: bool = False,
     charset: str | Iterable[str] | None = None,
+    max_inflated_size: int = MAX_INFLATED_SIZE,
 ) -> Dataset:
     """Read a bare data set (no preamble or meta) encoded in the given transfer syntax,
-    as found in a DIMSE message or a DICOMweb part."""
-    opts = _options(False, None, None, strict, charset)
+    as found in a DIMSE message or a DICOMweb part.
+
+    ``max_inflated_size`` bounds the inflated size in bytes of a deflated data set (default
+    256 MiB): a larger one raises :class:`DecodeError`."""
+    opts = _options(False, None, None, strict, charset, max_inflated_size)
     ts = transfer_syntax(transfer_syntax_uid) or EXPLICIT_VR_LITTLE_ENDIAN
     if ts.deflated:
-        data = zlib.decompressobj(-zlib.MAX_WBITS).decompress(data)
+        data = _inflate(data, opts, 0)
     p = _Parser(data, opts=opts)
     ctx = _Context(ts.little_endian, opts, implicit=ts.implicit_vr)
     entries, _, asc = p.parse(

@@ -182,10 +182,11 @@ class _Problem(Exception):
 
 def _text_values(raw: bytes, vr: str, charset: Charset | None) -> str:
     """Raw bytes to str: ASCII fast path, else the data set's character set."""
-    try:
-        return raw.decode("ascii")
-    except UnicodeDecodeError:
-        pass
+    if 0x1B not in raw:  # ESC starts an ISO 2022 escape sequence: 7-bit, but not ASCII text
+        try:
+            return raw.decode("ascii")
+        except UnicodeDecodeError:
+            pass
     if charset is not None and vr in _CHARSET_VRS:
         return charset.decode(raw, vr)
     if charset is not None:
@@ -282,10 +283,13 @@ def _make_text(strip_both: bool, conv: Callable[[str], Any] | None, empty: Any) 
     def dec(
         tag: int, vr: str, raw: bytes, little: bool, cs: Charset | None, scalar: bool | None, strict: bool
     ) -> Any:
-        try:
-            text = raw.decode("ascii")
-        except UnicodeDecodeError:
+        if 0x1B in raw:  # ISO 2022 code extension (PS3.5 6.1.2.5): decode with the charset
             text = _text_values(raw, vr, cs)
+        else:
+            try:
+                text = raw.decode("ascii")
+            except UnicodeDecodeError:
+                text = _text_values(raw, vr, cs)
         if "\\" not in text:
             v = text.strip(" \x00") if strip_both else text.rstrip(" \x00")
             if not v:

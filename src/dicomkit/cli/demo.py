@@ -1,0 +1,504 @@
+"""``dicomkit demo``: write a small, realistic sample and run ``dump`` and ``tree`` on it.
+
+The sample (:func:`sample`) is synthetic and deterministic -- the same UIDs, dates and
+pixels every run, so running the demo again rewrites identical files:
+
+* 2 patients, 3 studies, 5 series, 24 images: a CT chest study (topogram + axial series)
+  and an MR brain study (T1 + T2) for ``Müller^Jürgen`` (Specific Character Set
+  ``ISO_IR 192``, UTF-8), a CT abdomen study for ``Smith^Alice`` (default repertoire);
+* 64×64 MONOCHROME2 pixel data, 16 bits allocated, 12 stored (phantoms drawn below);
+* in every image a nested sequence (Request Attributes Sequence, undefined length, holding
+  a Scheduled Protocol Code Sequence of defined length) and a private block
+  (creator ``DICOMKIT DEMO`` in group 0009);
+* one file in Implicit VR Little Endian and one in Explicit VR Big Endian, the others in
+  Explicit VR Little Endian; plus a ``README.txt`` that ``tree`` reports as skipped.
+
+Files are written through a temporary name and ``os.replace``; files other than the
+sample's in the folder are left alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dicomkit.cli import Output
+from dicomkit.cli._part10 import encode_file, write_atomic
+from dicomkit.dataset import DataElement, Dataset, Sequence
+from dicomkit.dictionary import tag_for_keyword
+from dicomkit.errors import DicomError
+from dicomkit.uid import transfer_syntax
+
+__all__ = ["SampleFile", "run", "sample", "write_sample"]
+
+CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
+MR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.4"
+IMPLICIT_LE = "1.2.840.10008.1.2"
+EXPLICIT_LE = "1.2.840.10008.1.2.1"
+EXPLICIT_BE = "1.2.840.10008.1.2.2"
+PRIVATE_CREATOR = "DICOMKIT DEMO"
+SIZE = 64
+_NAMESPACE = uuid.UUID("6f1c3c52-2a57-4b8e-9a43-3a1f0e9b6d21")
+
+README = """\
+This folder was written by `dicomkit demo`: a small synthetic DICOM sample.
+
+  2 patients, 3 studies, 5 series, 24 images (CT and MR, 64x64, 16 bits allocated)
+  Patient Müller^Jürgen (Specific Character Set ISO_IR 192): CT chest, MR brain
+  Patient Smith^Alice: CT abdomen
+  one file in Implicit VR Little Endian, one in Explicit VR Big Endian
+
+Try:  dicomkit dump FILE      dicomkit dump --json FILE      dicomkit tree {dir}
+
+This README is not DICOM: `dicomkit tree` counts it as skipped.
+Running `dicomkit demo` again rewrites the same files.
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class _Series:
+    number: int
+    modality: str
+    description: str
+    count: int
+    kind: str  # which phantom: topogram, chest, abdomen, t1, t2
+    slug: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Study:
+    study_id: str
+    date: str
+    time: str
+    description: str
+    accession: str
+    code: tuple[str, str]  # Scheduled Protocol Code: value, meaning (scheme 99DICOMKIT)
+    slug: str
+    body_part: str
+    series: tuple[_Series, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Patient:
+    id: str
+    name: str
+    birth_date: str
+    sex: str
+    charset: str | None
+    institution: str
+    studies: tuple[_Study, ...]
+
+
+PATIENTS = (
+    _Patient(
+        "DK-0001",
+        "Müller^Jürgen",
+        "19610412",
+        "M",
+        "ISO_IR 192",
+        "Klinikum Süd",
+        (
+            _Study(
+                "1001",
+                "20240311",
+                "093012",
+                "CT CHEST WITH CONTRAST",
+                "ACC1001",
+                ("CTCHEST", "CT chest with contrast"),
+                "ct_chest",
+                "CHEST",
+                (
+                    _Series(1, "CT", "Topogram", 2, "topogram", "topogram"),
+                    _Series(2, "CT", "Chest 5mm", 6, "chest", "chest_5mm"),
+                ),
+            ),
+            _Study(
+                "1002",
+                "20240402",
+                "141503",
+                "MR BRAIN",
+                "ACC1002",
+                ("MRBRAIN", "MR brain without contrast"),
+                "mr_brain",
+                "HEAD",
+                (
+                    _Series(1, "MR", "T1 SE axial", 5, "t1", "t1_se_axial"),
+                    _Series(2, "MR", "T2 TSE axial", 5, "t2", "t2_tse_axial"),
+                ),
+            ),
+        ),
+    ),
+    _Patient(
+        "DK-0002",
+        "Smith^Alice",
+        "19790823",
+        "F",
+        None,
+        "General Hospital",
+        (
+            _Study(
+                "2001",
+                "20231120",
+                "080544",
+                "CT ABDOMEN",
+                "ACC2001",
+                ("CTABD", "CT abdomen"),
+                "ct_abdomen",
+                "ABDOMEN",
+                (_Series(1, "CT", "Abdomen 5mm", 6, "abdomen", "abdomen_5mm"),),
+            ),
+        ),
+    ),
+)
+
+#: (patient ID, study ID, series number, instance number) -> transfer syntax, if not Explicit VR LE.
+SPECIAL_SYNTAXES = {
+    ("DK-0002", "2001", 1, 1): IMPLICIT_LE,
+    ("DK-0001", "1002", 2, 5): EXPLICIT_BE,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SampleFile:
+    """One file of the sample: where it goes, how it is encoded, what it holds."""
+
+    path: str  # relative, with forward slashes
+    transfer_syntax: str
+    dataset: Dataset
+
+
+def uid(*parts: object) -> str:
+    """A deterministic UID under 2.25 (PS3.5 B.2) for the named sample object."""
+    return f"2.25.{uuid.uuid5(_NAMESPACE, '/'.join(map(str, parts))).int}"
+
+
+def _age(birth: str, on: str) -> str:
+    years = int(on[:4]) - int(birth[:4]) - ((on[4:]) < (birth[4:]))
+    return f"{years:03d}Y"
+
+
+def _time(start: str, seconds: int) -> str:
+    total = int(start[:2]) * 3600 + int(start[2:4]) * 60 + int(start[4:6]) + seconds
+    return f"{total // 3600 % 24:02d}{total // 60 % 60:02d}{total % 60:02d}"
+
+
+def _dataset(
+    elements: list[tuple[str | int, str, Any]], *, undefined: frozenset[str] = frozenset()
+) -> Dataset:
+    ds = Dataset()
+    for key, vr, value in elements:
+        tag = key if isinstance(key, int) else tag_for_keyword(key)
+        if isinstance(value, list):
+            value = Sequence(value)
+        ds[tag] = DataElement(tag, vr, value, undefined_length=key in undefined)
+    return ds
+
+
+# ---------------------------------------------------------------------------------------
+# phantoms: 12-bit values, row by row
+
+
+def _inside(x: float, y: float, cx: float, cy: float, rx: float, ry: float) -> bool:
+    return ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 < 1.0
+
+
+def _ct(kind: str, t: float, x: float, y: float) -> int:
+    """Hounsfield units of the CT phantoms at (x, y) in [-1, 1]², ``t`` = depth in the volume."""
+    if not _inside(x, y, 0, 0.05, 0.86, 0.62):
+        return -1000
+    hu = -90 if not _inside(x, y, 0, 0.05, 0.80, 0.56) else 40  # subcutaneous fat, then soft tissue
+    if _inside(x, y, 0, 0.42, 0.10, 0.10):
+        return 30 if _inside(x, y, 0, 0.42, 0.04, 0.04) else 700  # vertebra and cord
+    if kind == "chest":
+        lung = 0.32 + 0.06 * (1 - abs(2 * t - 1))
+        for side in (-1, 1):
+            if _inside(x, y, side * 0.38, 0.02, 0.26, lung):
+                return -850
+        if _inside(x, y, 0.08, -0.05, 0.22, 0.20):
+            return 45  # heart
+    elif kind == "abdomen":
+        if _inside(x, y, -0.32, -0.02, 0.30, 0.30 - 0.1 * t):
+            return 60  # liver
+        for side in (-1, 1):
+            if _inside(x, y, side * 0.30, 0.26, 0.09, 0.13):
+                return 160  # kidneys with contrast
+        if _inside(x, y, 0.05, 0.28, 0.05, 0.05):
+            return 180  # aorta
+    return hu
+
+
+def _mr(kind: str, t: float, x: float, y: float) -> int:
+    """Signal of the MR brain phantoms (T1 or T2 weighted)."""
+    t1 = kind == "t1"
+    scale = 1.0 - 0.25 * abs(2 * t - 1)
+    if not _inside(x, y, 0, 0, 0.70 * scale + 0.05, 0.85 * scale + 0.05):
+        return 0
+    if not _inside(x, y, 0, 0, 0.70 * scale, 0.85 * scale):
+        return 900 if t1 else 700  # scalp fat
+    if not _inside(x, y, 0, 0, 0.64 * scale, 0.78 * scale):
+        return 120 if t1 else 80  # skull
+    for side in (-1, 1):
+        if _inside(x, y, side * 0.10, -0.05, 0.06, 0.22 * scale):
+            return 250 if t1 else 1900  # ventricles (CSF)
+    if not _inside(x, y, 0, 0, 0.52 * scale, 0.66 * scale):
+        return 560 if t1 else 900  # grey matter
+    return 760 if t1 else 620  # white matter
+
+
+def _topogram(x: float, y: float) -> int:
+    """A frontal projection: attenuation summed through the body, darker over the lungs."""
+    if abs(x) > 0.72 - 0.12 * abs(y) ** 2:
+        return -1000
+    value = 250.0
+    for side in (-1, 1):
+        if _inside(x, y, side * 0.32, -0.25, 0.22, 0.40):
+            value = -500.0
+    if abs(x) < 0.06:
+        value = 900.0  # spine
+    return int(value)
+
+
+def pixels(kind: str, index: int, count: int, seed: int) -> bytes:
+    """The 64×64 little-endian 16-bit pixel data of one image."""
+    rnd = random.Random(seed)
+    t = (index + 0.5) / count
+    out = bytearray()
+    for row in range(SIZE):
+        y = (row - (SIZE - 1) / 2) / (SIZE / 2)
+        for col in range(SIZE):
+            x = (col - (SIZE - 1) / 2) / (SIZE / 2)
+            if kind in ("t1", "t2"):
+                value = _mr(kind, t, x, y)
+                if value:
+                    value += rnd.randint(-15, 15)
+            else:
+                hu = _topogram(x, y) if kind == "topogram" else _ct(kind, t, x, y)
+                value = hu + 1024 + (rnd.randint(-10, 10) if hu > -1000 else 0)
+            out += max(0, min(4095, value)).to_bytes(2, "little")
+    return bytes(out)
+
+
+# ---------------------------------------------------------------------------------------
+# the sample
+
+
+def _image(p: _Patient, st: _Study, se: _Series, n: int) -> Dataset:
+    ct = se.modality == "CT"
+    sop_uid = uid(p.id, st.study_id, se.number, n)
+    series_time = _time(st.time, 300 * se.number)
+    content_time = _time(series_time, 7 * n)
+    topogram = se.kind == "topogram"
+    spacing = 5.0 if ct else 3.75
+    corner = -spacing * SIZE / 2
+    z = -40.0 - 5.0 * (n - 1) if ct else 30.0 - 5.0 * (n - 1)
+    if topogram:  # a frontal (coronal) plane
+        position = (f"{corner:g}", "0", f"{-corner:g}")
+        orientation = ("1", "0", "0", "0", "0", "-1")
+    else:
+        position = (f"{corner:g}", f"{corner:g}", f"{z:g}")
+        orientation = ("1", "0", "0", "0", "1", "0")
+    request = _dataset(
+        [
+            ("ScheduledProcedureStepDescription", "LO", st.code[1]),
+            (
+                "ScheduledProtocolCodeSequence",
+                "SQ",
+                [
+                    _dataset(
+                        [
+                            ("CodeValue", "SH", st.code[0]),
+                            ("CodingSchemeDesignator", "SH", "99DICOMKIT"),
+                            ("CodeMeaning", "LO", st.code[1]),
+                        ]
+                    )
+                ],
+            ),
+            ("ScheduledProcedureStepID", "SH", f"SPS{st.study_id}"),
+            ("RequestedProcedureID", "SH", f"RP{st.study_id}"),
+        ]
+    )
+    elements: list[tuple[str | int, str, Any]] = [
+        ("ImageType", "CS", ("ORIGINAL", "PRIMARY", "LOCALIZER" if topogram else "AXIAL" if ct else "OTHER")),
+        ("InstanceCreationDate", "DA", st.date),
+        ("InstanceCreationTime", "TM", content_time),
+        ("SOPClassUID", "UI", CT_IMAGE_STORAGE if ct else MR_IMAGE_STORAGE),
+        ("SOPInstanceUID", "UI", sop_uid),
+        ("StudyDate", "DA", st.date),
+        ("SeriesDate", "DA", st.date),
+        ("ContentDate", "DA", st.date),
+        ("StudyTime", "TM", st.time),
+        ("SeriesTime", "TM", series_time),
+        ("ContentTime", "TM", content_time),
+        ("AccessionNumber", "SH", st.accession),
+        ("Modality", "CS", se.modality),
+        ("Manufacturer", "LO", "dicomkit"),
+        ("InstitutionName", "LO", p.institution),
+        ("ReferringPhysicianName", "PN", ""),
+        ("StudyDescription", "LO", st.description),
+        ("SeriesDescription", "LO", se.description),
+        ("ManufacturerModelName", "LO", "synthetic phantom"),
+        (0x00090010, "LO", PRIVATE_CREATOR),
+        (0x00091001, "LO", f"{se.kind} phantom"),
+        (0x00091002, "US", n),
+        (0x00091003, "DS", ("0.5", "1.25")),
+        ("PatientName", "PN", p.name),
+        ("PatientID", "LO", p.id),
+        ("PatientBirthDate", "DA", p.birth_date),
+        ("PatientSex", "CS", p.sex),
+        ("PatientAge", "AS", _age(p.birth_date, st.date)),
+        ("BodyPartExamined", "CS", st.body_part),
+        ("SliceThickness", "DS", "5"),
+        ("PatientPosition", "CS", "HFS"),
+        ("StudyInstanceUID", "UI", uid(p.id, st.study_id)),
+        ("SeriesInstanceUID", "UI", uid(p.id, st.study_id, se.number)),
+        ("StudyID", "SH", st.study_id),
+        ("SeriesNumber", "IS", se.number),
+        ("AcquisitionNumber", "IS", 1),
+        ("InstanceNumber", "IS", n),
+        ("ImagePositionPatient", "DS", position),
+        ("ImageOrientationPatient", "DS", orientation),
+        ("FrameOfReferenceUID", "UI", uid(p.id, st.study_id, "frame-of-reference")),
+        ("PositionReferenceIndicator", "LO", ""),
+        ("SamplesPerPixel", "US", 1),
+        ("PhotometricInterpretation", "CS", "MONOCHROME2"),
+        ("Rows", "US", SIZE),
+        ("Columns", "US", SIZE),
+        ("PixelSpacing", "DS", (f"{spacing:g}", f"{spacing:g}")),
+        ("BitsAllocated", "US", 16),
+        ("BitsStored", "US", 12),
+        ("HighBit", "US", 11),
+        ("PixelRepresentation", "US", 0),
+        ("RequestAttributesSequence", "SQ", [request]),
+        ("PixelData", "OW", pixels(se.kind, n - 1, se.count, int(st.study_id) * 1000 + se.number * 100 + n)),
+    ]
+    if p.charset:
+        elements.append(("SpecificCharacterSet", "CS", p.charset))
+    if not topogram:
+        elements.append(("SliceLocation", "DS", f"{z:g}"))
+    if ct:
+        elements += [
+            ("KVP", "DS", "120"),
+            ("RescaleIntercept", "DS", "-1024"),
+            ("RescaleSlope", "DS", "1"),
+            ("RescaleType", "LO", "HU"),
+            ("WindowCenter", "DS", ("40", "-600")),
+            ("WindowWidth", "DS", ("400", "1500")),
+            ("WindowCenterWidthExplanation", "LO", ("SOFT TISSUE", "LUNG")),
+        ]
+    else:
+        t1 = se.kind == "t1"
+        elements += [
+            ("ScanningSequence", "CS", "SE"),
+            ("SequenceVariant", "CS", "NONE" if t1 else "SK"),
+            ("ScanOptions", "CS", ""),
+            ("MRAcquisitionType", "CS", "2D"),
+            ("RepetitionTime", "DS", "500" if t1 else "4000"),
+            ("EchoTime", "DS", "12" if t1 else "100"),
+            ("EchoTrainLength", "IS", 1 if t1 else 12),
+            ("MagneticFieldStrength", "DS", "1.5"),
+            ("WindowCenter", "DS", "600" if t1 else "900"),
+            ("WindowWidth", "DS", "1200" if t1 else "1800"),
+        ]
+    return _dataset(elements, undefined=frozenset({"RequestAttributesSequence"}))
+
+
+def sample() -> list[SampleFile]:
+    """The sample's files, in a stable order (the same every call)."""
+    files = []
+    for p in PATIENTS:
+        for st in p.studies:
+            for se in st.series:
+                for n in range(1, se.count + 1):
+                    ts = SPECIAL_SYNTAXES.get((p.id, st.study_id, se.number, n), EXPLICIT_LE)
+                    path = f"{p.id}/{st.date}_{st.slug}/{se.number:02d}_{se.slug}/IM{n:04d}.dcm"
+                    files.append(SampleFile(path, ts, _image(p, st, se, n)))
+    return files
+
+
+def write_sample(root: Path, files: list[SampleFile]) -> None:
+    """Write the files (and the README) under ``root``, each atomically."""
+    for f in files:
+        path = root.joinpath(*f.path.split("/"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, encode_file(f.dataset, f.transfer_syntax, source_ae="DICOMKIT_DEMO"))
+    write_atomic(root / "README.txt", README.format(dir=root).encode("utf-8"))
+
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    from dicomkit.cli import dump, tree
+
+    root = Path(args.dir)
+    files = sample()
+    try:
+        if root.exists() and not root.is_dir():
+            raise NotADirectoryError(f"{root} exists and is not a directory")
+        write_sample(root, files)
+    except (OSError, DicomError) as exc:
+        out.error(str(root), f"cannot write the sample: {exc}")
+        return 1
+    counts = _counts(files)
+    special = {
+        f.transfer_syntax: str(root.joinpath(*f.path.split("/")))
+        for f in files
+        if f.transfer_syntax != EXPLICIT_LE
+    }
+    out.text(
+        f"dicomkit demo: wrote {len(files)} DICOM files and README.txt to {root}/ "
+        f"({counts['patients']} patients, {counts['studies']} studies, {counts['series']} series; "
+        f"CT and MR, {SIZE}×{SIZE}, 16 bits allocated)"
+    )
+    for ts_uid, path in sorted(special.items()):
+        ts = transfer_syntax(ts_uid)
+        out.text(f"  {ts.name if ts else ts_uid}: {path}")
+    out.text("  every other file: Explicit VR Little Endian")
+    shown = str(root.joinpath(*files[2].path.split("/")))
+    steps: list[tuple[str, Callable[[argparse.Namespace, Output], int], argparse.Namespace]] = [
+        (
+            f"dicomkit dump {shown}",
+            dump.run,
+            argparse.Namespace(
+                files=[shown],
+                json=False,
+                all=False,
+                width=80,
+                stop_before_pixels=False,
+                strict=False,
+                charset=None,
+                quiet=False,
+                debug=args.debug,
+            ),
+        ),
+        (
+            f"dicomkit tree {root}",
+            tree.run,
+            argparse.Namespace(paths=[str(root)], json=False, verbose=False, debug=args.debug),
+        ),
+    ]
+    status = 0
+    for command, function, namespace in steps:
+        out.text()
+        out.line([(f"$ {command}", "bold")])
+        status |= function(namespace, out)
+    out.text()
+    out.text(
+        "Next: 'dicomkit dump --json FILE' prints the DICOM JSON model; "
+        "'dicomkit tree PATH' works on any folder of DICOM files."
+    )
+    return status
+
+
+def _counts(files: list[SampleFile]) -> dict[str, int]:
+    def distinct(keyword: str) -> int:
+        return len({f.dataset.get(keyword) for f in files})
+
+    return {
+        "patients": distinct("PatientID"),
+        "studies": distinct("StudyInstanceUID"),
+        "series": distinct("SeriesInstanceUID"),
+        "instances": distinct("SOPInstanceUID"),
+    }
