@@ -55,7 +55,19 @@ class DicomError(Exception):
 
 
 class DicomWarning(UserWarning):
-    """A fix-up made while reading tolerantly (``strict=False``)."""
+    """A fix-up made while reading tolerantly (``strict=False``).
+
+    ``tag`` and ``offset`` say where (when known); ``data_loss`` is True when bytes of the
+    input are missing (a truncated file), as opposed to a problem that was repaired.
+    """
+
+    def __init__(
+        self, message: str = "", *, tag: int | None = None, offset: int | None = None, data_loss: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.tag = tag
+        self.offset = offset
+        self.data_loss = data_loss
 
 
 class _Located(DicomError):

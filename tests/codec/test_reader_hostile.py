@@ -590,6 +590,29 @@ def test_element_length_0xfffffff0(source_kind: str, tmp_path: Path) -> None:
     assert info.value.offset == DS_START + len(NAME)
 
 
+def test_big_value_lengths_agree_across_sources(tmp_path: Path) -> None:
+    """A value big enough to be read into its own buffer from a file (then the elements
+    after it from a new one), with its length overwritten: all sources agree, and memory
+    stays near the file size."""
+    size = 4 * reader_module.BIG_VALUE
+    value = bytes(range(256)) * (size // 256)
+    after = _el(0x7FE10010, "OB", b"tail") + _el(0xFFFAFFFA, "SQ", _item(NAME))
+    path = tmp_path / "big.dcm"
+    for length in (
+        size,
+        size - 1,
+        size + 2,
+        size + len(after),
+        size + len(after) + 2,
+        0xFFFFFFF0,
+        0x7FFFFFFF,
+    ):
+        data = _part10(EXPLICIT_LE, NAME + _el(PIXEL_DATA, "OW", value, length=length) + after)
+        for n in (len(data), len(data) - 3, len(data) - len(after) + 6):
+            _assert_sources_agree(data[:n], path)
+        _bounded(lambda: _outcome(path, strict=False), memory=4 * len(data) + 4 * MB)
+
+
 @pytest.mark.parametrize(
     "vr, implicit, little",
     [
@@ -681,9 +704,9 @@ def test_10000_deep_nesting_inside_un_is_a_decode_error() -> None:
 
 
 def test_rewinding_items_do_not_explode() -> None:
-    """Defined-length items whose content (an undefined-length sequence) runs past their end:
-    re-parsing from each item's end used to take time exponential in the nesting (20 levels
-    of 40 bytes: half a minute)."""
+    """Items and sequences whose content (of undefined length) runs past their defined end:
+    re-parsing those bytes took time exponential in their number (20 levels of 40 bytes:
+    half a minute)."""
     sq = _el(0x0040A730, "SQ", length=UNDEFINED)
     sq8 = _el(0x0040A730, "SQ", length=8)  # holds just the header of an undefined-length item
     for levels in (20, 60, 120):
@@ -692,6 +715,11 @@ def test_rewinding_items_do_not_explode() -> None:
         _bounded(lambda data=data: _check_both(data), seconds=2.0)
         # a sequence of 8 bytes: the header of an undefined-length item, read past the sequence
         data = _part10(EXPLICIT_LE, (sq8 + _item(length=UNDEFINED)) * levels + NAME)
+        _bounded(lambda data=data: _check_both(data), seconds=2.0)
+        # the same as siblings (distinct tags): an item read past its sequence would hold all
+        # the later sequences, each of those all the ones after it ... (2 ** levels items)
+        siblings = b"".join(_el(0x00081110 + 16 * i, "SQ", _item(length=UNDEFINED)) for i in range(levels))
+        data = _part10(EXPLICIT_LE, siblings + NAME)
         _bounded(lambda data=data: _check_both(data), seconds=2.0)
 
 
@@ -863,3 +891,8 @@ def test_fix_up_warnings_are_bounded() -> None:
     assert any("not reported" in str(w.message) for w in caught)
     assert elapsed < TIME_BOUND
     _expect_error(data, DecodeError, strict=True)
+    # past the bound, data loss (here: a value cut short at the end) is still reported
+    cut = _el(0x00100020, "LO", b"12345678", implicit=True)[:-4]
+    _, texts = _tolerant(data + cut)
+    assert len(texts) <= reader_module.MAX_WARNINGS + 10
+    assert any("runs past the end of data" in t for t in texts)

@@ -34,11 +34,11 @@ from dicomkit.cli._part10 import item_length, value_length
 from dicomkit.codec.reader import read
 from dicomkit.dataset import DataElement, Dataset
 from dicomkit.dictionary import uid_info
-from dicomkit.errors import EncodeError
+from dicomkit.errors import DicomWarning, EncodeError
 from dicomkit.tag import Tag
 from dicomkit.uid import transfer_syntax
 
-__all__ = ["DATA_LOSS", "DumpOptions", "DumpResult", "dump_file", "fragments", "render", "render_file", "run"]
+__all__ = ["DumpOptions", "DumpResult", "dump_file", "fragments", "render", "render_file", "run"]
 
 VALUE_COLUMN = 40
 _NO_VALUE = "(no value available)"
@@ -47,10 +47,6 @@ _INTEGER_VRS = frozenset({"US", "SS", "UL", "SL", "SV", "UV"})
 _ITEM_TAG = Tag(0xFFFEE000)
 _ITEM_DELIMITER_TAG = Tag(0xFFFEE00D)
 _SEQUENCE_DELIMITER_TAG = Tag(0xFFFEE0DD)
-
-#: Reader fix-ups that mean bytes are missing: the file is truncated or cut inside an element.
-#: They make ``dump`` fail (exit status 1) like dcmdump does, after showing what was read.
-DATA_LOSS = ("past the end of data", "data ended", "trailing junk")
 
 # styles (used only when colour is on)
 _S_TAG = "cyan"
@@ -356,7 +352,9 @@ def dump_file(
             error = describe_error(exc, path)
     messages = [str(w.message) for w in caught]
     if error is None:
-        loss = next((m for m in messages if any(k in m for k in DATA_LOSS)), None)
+        loss = next(
+            (w.message for w in caught if isinstance(w.message, DicomWarning) and w.message.data_loss), None
+        )
         if loss is not None:
             error = f"truncated or damaged: {loss}"
             json_text = None

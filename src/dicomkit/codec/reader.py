@@ -316,13 +316,18 @@ class _Parser:
             self.final = True
         return self.limit >= need
 
-    def fixup(self, message: str, *, tag: int | None = None, offset: int | None = None) -> None:
+    def fixup(
+        self, message: str, *, tag: int | None = None, offset: int | None = None, loss: bool = False
+    ) -> None:
+        """Report a tolerated problem (a DicomWarning) or, in strict mode, raise it.
+        ``loss`` marks problems where bytes of the input are missing (truncation)."""
         if self.strict:
             raise DecodeError(message, tag=tag, offset=None if offset is None else self.base + offset)
         # garbage can need a fix-up every 8 bytes: report a bounded number (each distinct
-        # warning text also costs memory in the warnings registry)
-        self.warned += 1
-        if self.warned > MAX_WARNINGS:
+        # warning text also costs memory in the warnings registry); data loss is always
+        # reported (it happens once per nesting level at most: where the data ends)
+        self.warned += not loss
+        if self.warned > MAX_WARNINGS and not loss:
             if self.warned == MAX_WARNINGS + 1:
                 message = f"more than {MAX_WARNINGS} fix-ups: further ones are not reported"
                 warnings.warn(message, DicomWarning, stacklevel=5)
@@ -330,9 +335,11 @@ class _Parser:
         where = []
         if tag is not None:
             where.append(f"tag {Tag(tag)}")
-        if offset is not None:
-            where.append(f"offset {self.base + offset}")
-        warnings.warn(f"{message} ({', '.join(where)})" if where else message, DicomWarning, stacklevel=5)
+        abs_offset = None if offset is None else self.base + offset
+        if abs_offset is not None:
+            where.append(f"offset {abs_offset}")
+        text = f"{message} ({', '.join(where)})" if where else message
+        warnings.warn(DicomWarning(text, tag=tag, offset=abs_offset, data_loss=loss), stacklevel=5)
 
     def _only_zeros_from(self, pos: int) -> bool:
         """True when every byte from ``pos`` to the end of data is NUL (reads the rest)."""
@@ -488,10 +495,12 @@ class _Parser:
             if pos < limit:
                 kind = "junk" if any(buf[pos:limit]) else "padding"
                 self.fixup(
-                    f"{limit - pos} bytes of trailing {kind} after the last element ignored", offset=pos
+                    f"{limit - pos} bytes of trailing {kind} after the last element ignored",
+                    offset=pos,
+                    loss=kind == "junk",
                 )
             elif end == -1 and in_item:
-                self.fixup("data ended inside an item of undefined length", offset=pos)
+                self.fixup("data ended inside an item of undefined length", offset=pos, loss=True)
             return limit, _STOP
         if implicit:
             g, e, ln = _S_IMPL[little](buf, pos)
@@ -586,7 +595,9 @@ class _Parser:
                 # the value runs past the end of the data
                 avail = self.limit - vpos
                 if vrb == b"SQ" or (vrb is None and _is_sq(tag)):
-                    self.fixup(f"sequence length {ln} runs past the end of data", tag=tag, offset=pos)
+                    self.fixup(
+                        f"sequence length {ln} runs past the end of data", tag=tag, offset=pos, loss=True
+                    )
                     ln = max(avail, 0)
                     vend = self.limit
                 else:
@@ -594,6 +605,7 @@ class _Parser:
                         f"value length {ln} runs past the end of data; {max(avail, 0)} bytes kept",
                         tag=tag,
                         offset=pos,
+                        loss=True,
                     )
                     d[tag] = (vrb, vpos, max(avail, 0))
                     return self.limit
@@ -669,7 +681,10 @@ class _Parser:
         while True:
             if p + 8 > self.limit and not self.grow(p + 8):
                 self.fixup(
-                    "data ended before the sequence delimiter of encapsulated pixel data", tag=tag, offset=p
+                    "data ended before the sequence delimiter of encapsulated pixel data",
+                    tag=tag,
+                    offset=p,
+                    loss=True,
                 )
                 d[tag] = _encaps_element(tag, vrb, self.buf[vpos : self.limit])
                 return self.limit
@@ -685,7 +700,7 @@ class _Parser:
             if n == UNDEFINED:
                 raise self.error("pixel data fragment of undefined length", tag=tag, offset=p)
             if p + 8 + n > self.limit and not self.grow(p + 8 + n):
-                self.fixup("pixel data fragment runs past the end of data", tag=tag, offset=p)
+                self.fixup("pixel data fragment runs past the end of data", tag=tag, offset=p, loss=True)
                 d[tag] = _encaps_element(tag, vrb, self.buf[vpos : self.limit])
                 return self.limit
             p += 8 + n
@@ -702,7 +717,7 @@ class _Parser:
         while pos < bound:
             if pos + 8 > self.limit and not self.grow(pos + 8):
                 if end < 0 or pos < self.limit:
-                    self.fixup("data ended inside a sequence", offset=pos)
+                    self.fixup("data ended inside a sequence", offset=pos, loss=True)
                 return seq, max(pos, self.limit) if end < 0 else end
             g, e, n = hdr(self.buf, pos)
             t = g << 16 | e
@@ -731,7 +746,7 @@ class _Parser:
                     self.fixup(f"item length {n} runs past the end of its sequence", offset=pos)
                     iend = bound
                 if iend > self.limit and not self.grow(iend):
-                    self.fixup(f"item length {n} runs past the end of data", offset=pos)
+                    self.fixup(f"item length {n} runs past the end of data", offset=pos, loss=True)
                     iend = self.limit
                 entries, pos, asc = self.parse(
                     ipos, iend, little=little, implicit=implicit, ctx=ctx, depth=depth, in_item=True
@@ -801,6 +816,10 @@ def _parse_sequence_bytes(buf: bytes, off: int, ln: int, ctx: _Context, implicit
     child.depth = ctx.depth + 1
     p = _Parser(buf, opts=ctx.opts, base=ctx.base)
     end = min(off + ln, len(buf))
+    # the value is all the data there is: an undefined-length item inside must not run on
+    # into the bytes after it (the enclosing data set has those; re-reading them here made
+    # each sequence hold all the later ones: exponential)
+    p.limit = end
     seq, _ = p.sequence(off, end, little=child.little, implicit=child.implicit, ctx=child, depth=child.depth)
     return seq
 
@@ -813,15 +832,18 @@ def _fixup(opts: ReadOptions, message: str, *, offset: int | None = None, tag: i
     if opts.strict:
         raise InvalidDicomError(message, offset=offset, tag=tag)
     where = f" (offset {offset})" if offset is not None else ""
-    warnings.warn(message + where, DicomWarning, stacklevel=4)
+    warnings.warn(DicomWarning(message + where, tag=tag, offset=offset), stacklevel=4)
 
 
 def _looks_explicit(buf: bytes, pos: int) -> bool:
     return buf[pos + 4 : pos + 6] in _VR_BY_BYTES
 
 
-def _detect_encoding(buf: bytes, pos: int) -> tuple[bool, bool] | None:
-    """(little, implicit) of a data set starting at ``pos``, or None if it is not one."""
+def _detect_encoding(buf: bytes, pos: int, size: int | None = None) -> tuple[bool, bool] | None:
+    """(little, implicit) of a data set starting at ``pos``, or None if it is not one.
+    ``size``: the length of all the data when ``buf`` holds only its start (a file read in
+    chunks), so that the answer does not depend on how much was read."""
+    end = len(buf) if size is None else size
     if len(buf) - pos < 8:
         return None
     explicit = _looks_explicit(buf, pos)
@@ -829,26 +851,27 @@ def _detect_encoding(buf: bytes, pos: int) -> tuple[bool, bool] | None:
     g_be = buf[pos] << 8 | buf[pos + 1]
     if explicit:
         little = g_le <= g_be or g_le == 0x0002
-        if g_le != 0x0002 and not _explicit_fits(buf, pos, little) and _explicit_fits(buf, pos, not little):
+        fits = _explicit_fits
+        if g_le != 0x0002 and not fits(buf, pos, little, end) and fits(buf, pos, not little, end):
             little = not little  # a first group like 3F03 looks byte-swapped: only one length fits
         return little, False
     # implicit VR: a small even group and a length that fits
     if g_le <= 0x7FE0 and g_le <= g_be:
         ln = _S_UL[True](buf, pos + 4)[0]
-        if ln == UNDEFINED or pos + 8 + ln <= len(buf) or len(buf) >= FIRST_CHUNK:
+        if ln == UNDEFINED or pos + 8 + ln <= end or len(buf) >= FIRST_CHUNK:
             return True, True
     return None
 
 
-def _explicit_fits(buf: bytes, pos: int, little: bool) -> bool:
-    """Does the value of the explicit-VR element at ``pos`` end inside ``buf`` in this byte order?"""
+def _explicit_fits(buf: bytes, pos: int, little: bool, end: int) -> bool:
+    """Does the value of the explicit-VR element at ``pos`` end by ``end`` in this byte order?"""
     if buf[pos + 4 : pos + 6] in _LONG:
         if len(buf) - pos < 12:
             return False
         ln: int = _S_UL[little](buf, pos + 8)[0]
-        return ln == UNDEFINED or pos + 12 + ln <= len(buf)
+        return ln == UNDEFINED or pos + 12 + ln <= end
     short: int = _S_US[little](buf, pos + 6)[0]
-    return pos + 8 + short <= len(buf)
+    return pos + 8 + short <= end
 
 
 def _plausible_data_set(window: bytes, size: int) -> bool:
@@ -858,7 +881,7 @@ def _plausible_data_set(window: bytes, size: int) -> bool:
     its total length. One header that passes :func:`_detect_encoding` is common in random
     bytes, so this wants two headers in ascending tag order with values that fit in ``size``
     (or one element that is all the data, or one of undefined length)."""
-    enc = _detect_encoding(window, 0)
+    enc = _detect_encoding(window, 0, size)
     if enc is None:
         return False
     little, implicit = enc
@@ -1074,7 +1097,7 @@ def _read_bytes(
     # encoding: from the transfer syntax, checked against the data
     if p.limit - data_pos < 8:
         p.grow(data_pos + 8)
-    detected = _detect_encoding(p.buf, data_pos) if p.limit - data_pos >= 8 else None
+    detected = _detect_encoding(p.buf, data_pos, p.size - p.base) if p.limit - data_pos >= 8 else None
     if ts is None:
         if detected is None and p.limit - data_pos >= 8:
             raise DecodeError(f"{name}: cannot tell how the data set is encoded", offset=data_pos + p.base)
@@ -1128,7 +1151,8 @@ def _inflate(data: bytes, opts: ReadOptions, offset: int) -> bytes:
         message = "deflated data set ends before the end of its deflate stream"
         if opts.strict:
             raise DecodeError(message, offset=offset + len(data))
-        warnings.warn(f"{message} (offset {offset + len(data)})", DicomWarning, stacklevel=4)
+        end = offset + len(data)
+        warnings.warn(DicomWarning(f"{message} (offset {end})", offset=end, data_loss=True), stacklevel=4)
     return out
 
 

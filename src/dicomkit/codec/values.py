@@ -20,6 +20,7 @@ from typing import Any
 from dicomkit.codec.charset import Charset
 from dicomkit.errors import DecodeError, DicomWarning
 from dicomkit.tag import Tag
+from dicomkit.uid import UID
 
 __all__ = [
     "DA",
@@ -312,7 +313,8 @@ _DECODERS: dict[str, _Decoder] = {
     "AT": _dec_at,
     **dict.fromkeys(("LT", "ST", "UT", "UR"), _dec_single),
     **dict.fromkeys(("AE", "CS", "LO", "SH"), _make_text(True, None, "")),
-    **dict.fromkeys(("UI", "UC"), _make_text(False, None, "")),
+    "UC": _make_text(False, None, ""),
+    "UI": _make_text(False, UID, ""),
     "AS": _make_text(False, None, ""),
     "PN": _make_text(False, PersonName, PersonName("")),
     "DA": _make_text(False, DA, DA("")),
