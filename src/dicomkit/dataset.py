@@ -40,6 +40,10 @@ class ElementSource(Protocol):
         """Decode the value of an element built by :meth:`materialize`."""
         ...
 
+    def resume(self, ds: Dataset, upto: int | None) -> None:
+        """Scan more of a data set read lazily: until ``upto`` is passed (None: to the end)."""
+        ...
+
 
 class DataElement:
     """One data element: tag, VR and value.
@@ -164,13 +168,14 @@ class Dataset:
     Part 10 file (or ``None``).
     """
 
-    __slots__ = ("_buf", "_d", "_sorted", "_source", "meta", "preamble")
+    __slots__ = ("_buf", "_d", "_more", "_sorted", "_source", "meta", "preamble")
 
     def __init__(self, elements: Iterable[DataElement] = ()) -> None:
         object.__setattr__(self, "_d", {})
         object.__setattr__(self, "_buf", b"")
         object.__setattr__(self, "_source", None)
         object.__setattr__(self, "_sorted", True)
+        object.__setattr__(self, "_more", False)
         object.__setattr__(self, "meta", None)
         object.__setattr__(self, "preamble", None)
         for elem in elements:
@@ -187,17 +192,32 @@ class Dataset:
         osa(ds, "_buf", buf)
         osa(ds, "_source", source)
         osa(ds, "_sorted", is_sorted)
+        osa(ds, "_more", False)
         osa(ds, "meta", None)
         osa(ds, "preamble", None)
         return ds
 
     # -- element access -------------------------------------------------------------
     def _element(self, tag: int) -> DataElement:
-        e = self._d[tag]
+        d = self._d
+        e = d.get(tag)
+        if e is None:
+            if not self._more or not self._scan(tag):
+                raise KeyError(tag)
+            e = d[tag]
         if type(e) is not DataElement:
             assert self._source is not None
-            e = self._d[tag] = self._source.materialize(self, tag, e)
+            e = d[tag] = self._source.materialize(self, tag, e)
         return e  # type: ignore[no-any-return]
+
+    def _scan(self, tag: int | None) -> bool:
+        """Data read lazily: scan on until ``tag`` (None: everything); is ``tag`` there now?"""
+        assert self._source is not None
+        self._source.resume(self, tag)
+        return tag is not None and tag in self._d
+
+    def _has(self, tag: int) -> bool:
+        return tag in self._d or (self._more and self._scan(tag))
 
     def __getitem__(self, key: Any) -> DataElement:
         tag = _key_to_tag(key)
@@ -214,6 +234,8 @@ class Dataset:
             )
         if elem.tag != tag:
             raise KeywordError(f"element tag {elem.tag} does not match key {Tag(tag)}")
+        if self._more:
+            self._scan(None)
         d = self._d
         if d and tag not in d and tag < max(d):
             object.__setattr__(self, "_sorted", False)
@@ -221,6 +243,8 @@ class Dataset:
 
     def __delitem__(self, key: Any) -> None:
         tag = _key_to_tag(key)
+        if self._more:
+            self._scan(None)
         try:
             del self._d[tag]
         except KeyError:
@@ -231,12 +255,16 @@ class Dataset:
             tag = _key_to_tag(key)
         except (KeywordError, TypeError):
             return False
-        return tag in self._d
+        return self._has(tag)
 
     def __len__(self) -> int:
+        if self._more:
+            self._scan(None)
         return len(self._d)
 
     def _order(self) -> list[int]:
+        if self._more:
+            self._scan(None)
         d = self._d
         if self._sorted:
             return list(d)
@@ -272,14 +300,14 @@ class Dataset:
             tag = _key_to_tag(key)
         except (KeywordError, TypeError):
             return default
-        if tag not in self._d:
+        if not self._has(tag):
             return default
         return self._element(tag).value
 
     def element(self, key: Any) -> DataElement | None:
         """The element named by keyword or tag, or None."""
         tag = _key_to_tag(key)
-        return self._element(tag) if tag in self._d else None
+        return self._element(tag) if self._has(tag) else None
 
     # -- keyword attributes ---------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
@@ -288,7 +316,7 @@ class Dataset:
         tag = dictionary.tag_or_none(name)
         if tag is None:
             raise AttributeError(_unknown_keyword_message(name))
-        if tag not in self._d:
+        if not self._has(tag):
             raise AttributeError(f"data set has no element {name} {Tag(tag)}")
         return self._element(tag).value
 
@@ -302,8 +330,7 @@ class Dataset:
         if isinstance(value, DataElement):
             self[tag] = value
             return
-        d = self._d
-        if tag in d:
+        if self._has(tag):
             self._element(tag).value = value
             return
         vr = dictionary.vr_of(tag) or "UN"
@@ -317,11 +344,13 @@ class Dataset:
         tag = dictionary.tag_or_none(name)
         if tag is None:
             raise AttributeError(_unknown_keyword_message(name))
-        if tag not in self._d:
+        if not self._has(tag):
             raise AttributeError(f"data set has no element {name} {Tag(tag)}")
         del self._d[tag]
 
     def __dir__(self) -> list[str]:
+        if self._more:
+            self._scan(None)
         kws = [dictionary.keyword_of(t) for t in self._d]
         return sorted(set(object.__dir__(self)) | {k for k in kws if k})
 
@@ -329,6 +358,9 @@ class Dataset:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Dataset):
             return NotImplemented
+        for ds in (self, other):
+            if ds._more:
+                ds._scan(None)
         if set(self._d) != set(other._d):
             return False
         return all(a == b for a, b in zip(self, other, strict=True))

@@ -823,8 +823,10 @@ def test_deep_nesting_is_a_decode_error_not_a_recursion_error() -> None:
         content = _seq(
             struct.pack("<HHL", 0xFFFE, 0xE000, UNDEFINED) + content + delimiter(0xE00D) + delimiter(0xE0DD)
         )
-    with pytest.raises(DecodeError):
-        dicomkit.read(part10(content))
+    with pytest.raises(DecodeError):  # strict: found by read() itself
+        dicomkit.read(part10(content), strict=True)
+    with pytest.raises(DecodeError):  # tolerant reads of bytes scan lazily: found when used
+        list(dicomkit.read(part10(content)))
 
 
 # --------------------------------------------------------------------------------------------

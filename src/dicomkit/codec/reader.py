@@ -123,6 +123,7 @@ class _Context:
         "little",
         "opts",
         "parent",
+        "pending",
         "strict",
     )
 
@@ -143,6 +144,8 @@ class _Context:
         self.base: int = 0 if parent is None else parent.base
         #: sequence nesting depth of the data sets of this context
         self.depth: int = 0 if parent is None else parent.depth
+        #: a top-level data set scanned lazily: (parser, position, final stop tag)
+        self.pending: tuple[_Parser, int, int] | None = None
 
     def child(
         self, charset_raw: bytes | None, *, little: bool | None = None, implicit: bool | None = None
@@ -223,6 +226,40 @@ class _Context:
             elem._raw = None
         return elem
 
+    def resume(self, ds: Dataset, upto: int | None) -> None:
+        """Scan on (lazily read top-level data set) until ``upto`` is passed or the end."""
+        pending = self.pending
+        if pending is None:
+            object.__setattr__(ds, "_more", False)
+            return
+        p, pos, final_stop = pending
+        stop = final_stop if upto is None else min(final_stop, upto + 1)
+        d = ds._d
+        p.stopped = False
+        _, pos, asc = p.parse(
+            pos,
+            -1,
+            little=self.little,
+            implicit=self.implicit,
+            ctx=self,
+            depth=0,
+            in_item=False,
+            stop=stop,
+            into=d,
+            last=max(d) if d else -1,
+        )
+        object.__setattr__(ds, "_buf", p.buf)
+        if not asc:
+            object.__setattr__(ds, "_sorted", False)
+        if p.stopped and stop < final_stop:
+            self.pending = (p, pos, final_stop)
+        else:
+            self.pending = None
+            p.reopen = None
+            object.__setattr__(ds, "_more", False)
+        if self.charset_raw is None and CHARSET_TAG in d and not self._cs_done:
+            self.charset_raw = _entry_value(d[CHARSET_TAG], p.buf, self)
+
     def decode(self, elem: DataElement) -> Any:
         raw = elem._raw
         if raw is None:
@@ -299,22 +336,46 @@ class _Parser:
         self.size = size if size is not None else base + len(buf)  # file offset of the end of data
         self.final = fh is None or self.base + self.limit >= self.size
         self.warned = 0  # fix-ups reported so far (at most MAX_WARNINGS)
+        self.stopped = False  # the last top-level parse stopped at its ``stop`` tag
+        #: after read() returned: (path, stat) to reopen the file when a lazy scan needs more
+        self.reopen: tuple[str, os.stat_result] | None = None
 
     # -- buffer management -----------------------------------------------------------
     def grow(self, need: int) -> bool:
         """Make buf hold at least ``need`` bytes (buffer offsets); False at end of data."""
         if self.final:
             return False
-        assert self.fh is not None
         want = max(need - self.limit, self.limit, FIRST_CHUNK)
         want = min(want, self.size - self.base - self.limit)
-        more = self.fh.read(want)
+        more = self.fh.read(want) if self.fh is not None else self._read_again(want)
         if more:
             self.buf += more
             self.limit = len(self.buf)
         if not more or self.base + self.limit >= self.size:
             self.final = True
         return self.limit >= need
+
+    def _read_again(self, want: int) -> bytes:
+        """Lazy scanning after read() returned: reopen the file, check it is unchanged, read on."""
+        assert self.reopen is not None
+        path, st = self.reopen
+        where = self.base + self.limit
+        try:
+            with open(path, "rb", buffering=0) as fh:
+                now = os.fstat(fh.fileno())
+                if (now.st_ino, now.st_dev, now.st_size, now.st_mtime_ns) != (
+                    st.st_ino,
+                    st.st_dev,
+                    st.st_size,
+                    st.st_mtime_ns,
+                ):
+                    raise DecodeError(f"{path} changed after it was read; read it again", offset=where)
+                fh.seek(self.origin + where)
+                return fh.read(want)
+        except OSError as exc:
+            raise DecodeError(
+                f"cannot read the rest of {path}: {exc.strerror or exc}", offset=where
+            ) from None
 
     def fixup(
         self, message: str, *, tag: int | None = None, offset: int | None = None, loss: bool = False
@@ -364,15 +425,18 @@ class _Parser:
         depth: int,
         in_item: bool,
         stop: int = _NO_STOP,
+        into: dict[int, Any] | None = None,
+        last: int = -1,
     ) -> tuple[dict[int, Any], int, bool]:
         """Parse elements from ``pos`` up to ``end`` (buffer offset; -1 = undefined length
-        item ending at an item delimiter, or the end of data at top level).
+        item ending at an item delimiter, or the end of data at top level), stopping before
+        the first tag >= ``stop``. ``into``/``last`` continue an earlier scan.
 
         Returns the entries, the position after the data set, and whether tags ascended.
         """
-        d: dict[int, Any] = {}
+        d: dict[int, Any] = {} if into is None else into
         if implicit:
-            return self._parse_implicit(d, pos, end, little, ctx, depth, in_item, stop)
+            return self._parse_implicit(d, pos, end, little, ctx, depth, in_item, stop, last)
         buf = self.buf
         hdr = _S_HDR4[little]
         ul = _S_UL[little]
@@ -380,7 +444,6 @@ class _Parser:
         short = _SHORT_CODES[little]
         sq = _SQ_CODE[little]
         lazy_sq = not self.strict  # defined-length sequences are parsed on first use
-        last = -1
         state = [True]  # ascending
         lim = self.limit if end < 0 else min(end, self.limit)
         lim12 = lim - 12
@@ -429,11 +492,11 @@ class _Parser:
         depth: int,
         in_item: bool,
         stop: int,
+        last: int,
     ) -> tuple[dict[int, Any], int, bool]:
         buf = self.buf
         hdr = _S_IMPL[little]
         vr_of = dictionary.vr_of
-        last = -1
         state = [True]
         lim = self.limit if end < 0 else min(end, self.limit)
         lim8 = lim - 8
@@ -534,6 +597,8 @@ class _Parser:
             self.fixup(f"unexpected delimiter {Tag(tag)} skipped", tag=tag, offset=pos)
             return pos + 8, _NEXT
         if tag >= stop:
+            if depth == 0 and not in_item:
+                self.stopped = True
             return pos, _STOP
         if vpos < 0:
             return self._odd_vr(d, pos, tag, vrb or b"", little, depth), _NEXT
@@ -589,7 +654,13 @@ class _Parser:
             self.fixup(f"odd value length {ln}", tag=tag, offset=pos)
         vend = vpos + ln
         if vend > self.limit:
-            if not self.final and depth == 0 and ln >= BIG_VALUE and vend <= self.size - self.base:
+            if (
+                self.fh is not None
+                and not self.final
+                and depth == 0
+                and ln >= BIG_VALUE
+                and vend <= self.size - self.base
+            ):
                 return self._big_value(d, tag, vrb, vpos, ln, little, implicit, ctx)
             if not self.grow(vend):
                 # the value runs past the end of the data
@@ -995,7 +1066,7 @@ def read(
     """
     opts = _options(stop_before_pixels, specific_tags, stop_before, strict, charset, max_inflated_size)
     if isinstance(source, bytes | bytearray | memoryview):
-        return _read_bytes(bytes(source), opts, None, None, "<bytes>")
+        return _read_bytes(bytes(source), opts, None, None, "<bytes>", lazy=True)
     if isinstance(source, str | os.PathLike):
         path = os.fspath(source)
         try:
@@ -1003,9 +1074,11 @@ def read(
         except IsADirectoryError:
             raise InvalidDicomError(f"{path}: is a directory") from None
         with fh:
-            size = os.fstat(fh.fileno()).st_size
+            st = os.fstat(fh.fileno())
             first = fh.read(FIRST_CHUNK)
-            return _read_bytes(first, opts, fh, size, str(path))
+            ds = _read_bytes(first, opts, fh, st.st_size, str(path), lazy=opts.stop_before_pixels)
+            _detach(ds, path, st)
+            return ds
     fh2 = source
     start = fh2.tell() if fh2.seekable() else 0
     if fh2.seekable():
@@ -1049,7 +1122,14 @@ def _options(
 
 
 def _read_bytes(
-    first: bytes, opts: ReadOptions, fh: IO[bytes] | None, size: int | None, name: str, origin: int = 0
+    first: bytes,
+    opts: ReadOptions,
+    fh: IO[bytes] | None,
+    size: int | None,
+    name: str,
+    origin: int = 0,
+    *,
+    lazy: bool = False,
 ) -> Dataset:
     p = _Parser(first, opts=opts, fh=fh, size=size, origin=origin)
     buf = p.buf
@@ -1119,8 +1199,13 @@ def _read_bytes(
             little, implicit = dl, di
     ctx = _Context(little, opts, implicit=implicit)
     stop = _stop_tag(opts)
-    entries, _, asc = p.parse(
-        data_pos, -1, little=little, implicit=implicit, ctx=ctx, depth=0, in_item=False, stop=stop
+    # Lazy scanning: read now only up to Specific Character Set, the rest when first needed
+    # (tolerant reads; strict reads validate everything now).
+    lazy = lazy and not opts.strict and opts.specific_tags is None
+    first_stop = min(stop, CHARSET_TAG + 1) if lazy else stop
+    p.stopped = False
+    entries, end_pos, asc = p.parse(
+        data_pos, -1, little=little, implicit=implicit, ctx=ctx, depth=0, in_item=False, stop=first_stop
     )
     if opts.specific_tags is not None:
         keep = opts.specific_tags | {CHARSET_TAG}
@@ -1130,7 +1215,19 @@ def _read_bytes(
     ds = Dataset._from_entries(entries, p.buf, ctx, asc)
     ds.meta = meta
     ds.preamble = preamble
+    if lazy and p.stopped and first_stop < stop:
+        ctx.pending = (p, end_pos, stop)
+        object.__setattr__(ds, "_more", True)
     return ds
+
+
+def _detach(ds: Dataset, path: str, st: os.stat_result) -> None:
+    """The file of a lazily scanned data set is closed: later scans reopen it by path."""
+    ctx = ds._source
+    if isinstance(ctx, _Context) and ctx.pending is not None:
+        p = ctx.pending[0]
+        p.fh = None
+        p.reopen = (path, st)
 
 
 def _inflate(data: bytes, opts: ReadOptions, offset: int) -> bytes:
