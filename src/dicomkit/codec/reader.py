@@ -82,6 +82,10 @@ _SHORT_CODES = {
 _LONG_CODES = {
     le: frozenset(int.from_bytes(v, "little" if le else "big") for v in _LONG) for le in (True, False)
 }
+_LONG_VR_SET = frozenset(v for v in VR if v.long_header)
+_VR_BY_CODE = {
+    le: {int.from_bytes(v.value.encode(), "little" if le else "big"): v for v in VR} for le in (True, False)
+}
 _SQ_CODE = {True: int.from_bytes(b"SQ", "little"), False: int.from_bytes(b"SQ", "big")}
 _S_UL = {True: struct.Struct("<L").unpack_from, False: struct.Struct(">L").unpack_from}
 _S_US = {True: struct.Struct("<H").unpack_from, False: struct.Struct(">H").unpack_from}
@@ -114,8 +118,10 @@ class _Context:
     __slots__ = (
         "_charset",
         "_cs_done",
+        "_hdr4",
         "_ul",
         "_us",
+        "_vr_by_code",
         "base",
         "charset_raw",
         "depth",
@@ -140,6 +146,8 @@ class _Context:
         self._cs_done = False
         self._ul = _S_UL[little]
         self._us = _S_US[little]
+        self._hdr4 = _S_HDR4[little]
+        self._vr_by_code = _VR_BY_CODE[little]
         #: file offset of the buffer the data sets of this context index (for messages)
         self.base: int = 0 if parent is None else parent.base
         #: sequence nesting depth of the data sets of this context
@@ -181,30 +189,32 @@ class _Context:
 
     # ElementSource protocol -----------------------------------------------------------
     def materialize(self, ds: Dataset, tag: int, entry: RawEntry | int) -> DataElement:
+        vr: VR | None
         if type(entry) is int:
             buf = ds._buf
             if self.implicit:
-                vrb = None
+                vr = None
                 ln = self._ul(buf, entry + 4)[0]
                 off = entry + 8
             else:
-                vrb = buf[entry + 4 : entry + 6]
-                if vrb in _LONG:
+                _, _, vrc, ln = self._hdr4(buf, entry)
+                vr = self._vr_by_code.get(vrc) or _UN
+                if vr in _LONG_VR_SET:
                     ln = self._ul(buf, entry + 8)[0]
                     off = entry + 12
                 else:
-                    ln = self._us(buf, entry + 6)[0]
                     off = entry + 8
         else:
             tup = cast(tuple[Any, ...], entry)
             vrb, off, ln = tup[0], tup[1], tup[2]
             buf = tup[3] if len(tup) > 3 else ds._buf
+            vr = None if vrb is None else (_VR_BY_BYTES.get(vrb) or _UN)
         raw = buf[off : off + ln]
         stored = None
-        if vrb is None:
+        implicit_vr = vr is None
+        if vr is None:
             vr = _implicit_vr(ds, tag)
         else:
-            vr = _VR_BY_BYTES.get(vrb) or _UN
             # standard tags, and Private Creators (always LO, PS3.5 7.8.1)
             if vr is _UN and (not tag & 0x10000 or 0x10 <= tag & 0xFFFF <= 0xFF):
                 known = dictionary.vr_of(tag)
@@ -222,7 +232,7 @@ class _Context:
         if vr is _SQ:
             # a defined-length SQ kept raw: an implicit VR LE sequence (UN, CP-246) or
             # an implicit-VR element the dictionary calls SQ
-            elem._value = _parse_sequence_bytes(buf, off, ln, self, stored is not None or vrb is None)
+            elem._value = _parse_sequence_bytes(buf, off, ln, self, stored is not None or implicit_vr)
             elem._raw = None
         return elem
 
