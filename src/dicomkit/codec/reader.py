@@ -683,7 +683,7 @@ class _Parser:
                     vend = self.limit
                 else:
                     self.fixup(
-                        f"value length {ln} runs past the end of data; {max(avail, 0)} bytes kept",
+                        f"value length {ln} runs past the end of data ({max(avail, 0)} bytes present)",
                         tag=tag,
                         offset=pos,
                         loss=True,
