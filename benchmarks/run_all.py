@@ -1,13 +1,15 @@
 """Run every dicomkit benchmark and print a summary table with PASS/FAIL per target.
 
 Each benchmark runs in its own interpreter (``bench_import.py``, ``bench_read.py``,
-``bench_memory.py``, in that order) and hands its results back as JSON; progress
-goes to stderr.  ``make bench`` runs this script.
+``bench_memory.py``, then ``bench_write.py``, ``bench_pixels.py`` and ``bench_tree.py``
+when present, in that order) and hands its results back as JSON; progress goes to
+stderr.  ``make bench`` runs this script.
 
     python benchmarks/run_all.py                 # full run (~1,200-file corpus, 1 GB file)
     python benchmarks/run_all.py --quick         # 120 files, 3 rounds, 100 MB file
     python benchmarks/run_all.py --json out.json
     python benchmarks/run_all.py --only read --dicomkit-impl pydicom:dcmread   # harness self-test
+    python benchmarks/run_all.py --only write --only pixels --only tree
 
 Statuses: PASS / FAIL against the target; PENDING while ``dicomkit.read`` does not
 exist; SKIP when the peer a ratio needs could not be measured.  The exit status is
@@ -28,7 +30,9 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("import", "read", "memory")
+#: bench_write.py, bench_pixels.py and bench_tree.py run only where they exist.
+OPTIONAL = ("write", "pixels", "tree")
+BENCHMARKS = ("import", "read", "memory", *(b for b in OPTIONAL if (HERE / f"bench_{b}.py").exists()))
 READERS = ("dicomkit", "pydicom", "dicomsdl")
 STYLE = {"PASS": "bold green", "FAIL": "bold red", "PENDING": "yellow", "SKIP": "dim", "ERROR": "bold red"}
 
@@ -69,7 +73,7 @@ def run_one(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         cmd.append("--quick")
     if args.dicomkit_impl and name in ("read", "memory"):
         cmd += ["--dicomkit-impl", args.dicomkit_impl]
-    if name == "read":
+    if name in ("read", "write"):
         if args.corpus_dir:
             cmd += ["--corpus-dir", str(args.corpus_dir)]
         if args.files:
@@ -83,7 +87,9 @@ def run_one(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     # The child's own report goes to stderr with the progress lines (stdout stays clean).
     proc = subprocess.run(cmd, stdout=sys.stderr, check=False)
     elapsed = round(time.perf_counter() - t0, 1)
-    if proc.returncode != 0 or not out_json.exists():
+    # bench_pixels/bench_tree exit 1 when a target fails: their JSON still says how it went
+    ran = proc.returncode == 0 or (name in ("pixels", "tree") and proc.returncode == 1)
+    if not ran or not out_json.exists():
         return {
             "benchmark": name,
             "error": f"exit status {proc.returncode}",
@@ -91,8 +97,69 @@ def run_one(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             "checks": [],
         }
     result: dict[str, Any] = json.loads(out_json.read_text())
+    if name == "pixels":
+        result = _pixels_checks(result)
+    elif name == "tree":
+        result = _tree_checks(result)
     result["seconds"] = elapsed
     return result
+
+
+def _pixels_checks(raw: dict[str, Any]) -> dict[str, Any]:
+    """bench_pixels.py's rows (workload, reader, files, median s, files/s, ratio, target,
+    verdict) as checks (its exit status is 1 when a target fails, so only a missing JSON
+    file counts as a crash)."""
+    checks = []
+    per: dict[str, dict[str, float]] = {}
+    for workload, reader, files, median, _fps, _ratio, _target, _verdict in raw.get("rows", []):
+        per.setdefault(workload, {})[reader] = round(median * 1e6 / files, 1)
+    for workload, reader, _files, _median, _fps, ratio, target, verdict in raw.get("rows", []):
+        if target is None:
+            continue
+        checks.append(
+            {
+                "name": f"pixels {workload}: dicomkit vs {reader}",
+                "target": f">= {target:g}x",
+                "unit": "x",
+                "value": round(ratio, 2),
+                "status": verdict,
+                "per_reader_unit": "us/file",
+                "per_reader": per.get(workload, {}),
+            }
+        )
+    return {"benchmark": "pixels", "raw": raw, "checks": checks}
+
+
+def _tree_checks(raw: dict[str, Any]) -> dict[str, Any]:
+    """bench_tree.py's speed (ratio vs a pydicom script) and memory (peak RSS) results."""
+    checks = []
+    speed = raw.get("speed")
+    if speed:
+        checks.append(
+            {
+                "name": f"tree --json, {speed.get('files')} files: dicomkit vs pydicom script",
+                "target": ">= 6x",
+                "unit": "x",
+                "value": speed.get("ratio"),
+                "status": speed.get("status", "FAIL"),
+                "per_reader_unit": "s",
+                "per_reader": {"dicomkit": speed.get("dicomkit_s"), "pydicom": speed.get("pydicom_s")},
+            }
+        )
+    memory = raw.get("memory")
+    if memory:
+        checks.append(
+            {
+                "name": f"tree --json, {memory.get('files')} small files: peak RSS",
+                "target": "< 500 MB",
+                "unit": "MB",
+                "value": memory.get("peak_rss_mb"),
+                "status": memory.get("status", "FAIL"),
+                "per_reader_unit": "MB",
+                "per_reader": {"dicomkit": memory.get("peak_rss_mb")},
+            }
+        )
+    return {"benchmark": "tree", "raw": raw, "checks": checks}
 
 
 def _fmt(value: Any, unit: str) -> str:
@@ -146,9 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=BENCHMARKS, action="append", help="repeatable; default all")
     parser.add_argument("--skip", choices=BENCHMARKS, action="append", default=[])
     parser.add_argument("--json", type=Path, help="write all results here")
-    parser.add_argument("--corpus-dir", type=Path, help="read benchmark corpus (cache) directory")
-    parser.add_argument("--files", type=int, help="read benchmark corpus size (default 1,200)")
-    parser.add_argument("--rounds", type=int, help="read benchmark alternating rounds (default 5)")
+    parser.add_argument("--corpus-dir", type=Path, help="read/write benchmark corpus (cache) directory")
+    parser.add_argument("--files", type=int, help="read/write benchmark corpus size (default 1,200)")
+    parser.add_argument("--rounds", type=int, help="read/write benchmark alternating rounds (default 5)")
     parser.add_argument("--frames", type=int, help="memory benchmark frames (default 2,000 = 1.05 GB)")
     parser.add_argument("--dicomkit-impl", metavar="MODULE:FUNC", help="time this instead of dicomkit.read")
     parser.add_argument("--check", action="store_true", help="exit 1 unless every target is PASS")

@@ -1,4 +1,4 @@
-"""The command line (``dicomkit.cli``): ``dump``, ``tree`` and ``demo``.
+"""The command line (``dicomkit.cli``): ``dump`` and ``demo`` (``tree``/``check``: test_cli_tree.py).
 
 Oracles: DCMTK's ``dcmdump`` for what ``dump`` prints (the tags, VRs, values, lengths and VMs of
 every element, nested ones included), and for the files ``demo`` writes (no errors or warnings);
@@ -674,84 +674,7 @@ def test_demo_dir_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert err.startswith(f"dicomkit: {target}: cannot write the sample") and len(err.splitlines()) == 1
 
 
-def test_tree_counts_match_the_demo(sample_dir: tuple[Path, str], capsys: pytest.CaptureFixture[str]) -> None:
-    root, _ = sample_dir
-    status, out, err = run(capsys, "tree", "--json", str(root))
-    assert (status, err) == (0, "")
-    tree = json.loads(out)
-    assert tree["counts"] == _expected_counts()
-    assert tree["files"] == 25
-    assert tree["skipped"] == [{"path": str(root / "README.txt"), "reason": "not DICOM"}]
-    expected: dict[tuple[str, str, str], int] = {}
-    for f in sample_files():
-        ds = f.dataset
-        key = (ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID)
-        expected[key] = expected.get(key, 0) + 1
-    found = {
-        (p["PatientID"], st["StudyInstanceUID"], se["SeriesInstanceUID"]): se["instances"]
-        for p in tree["patients"]
-        for st in p["studies"]
-        for se in st["series"]
-    }
-    assert found == expected
-    names = [p["PatientName"] for p in tree["patients"]]
-    assert names == ["Müller^Jürgen", "Smith^Alice"]
-    first_study = tree["patients"][0]["studies"][0]
-    assert (first_study["StudyDate"], first_study["StudyDescription"]) == (
-        "20240311",
-        "CT CHEST WITH CONTRAST",
-    )
-    assert [(s["SeriesNumber"], s["Modality"], s["instances"]) for s in first_study["series"]] == [
-        (1, "CT", 2),
-        (2, "CT", 6),
-    ]
-
-
-def test_tree_text(sample_dir: tuple[Path, str], capsys: pytest.CaptureFixture[str]) -> None:
-    root, _ = sample_dir
-    status, out, err = run(capsys, "tree", str(root))
-    assert (status, err) == (0, "")
-    lines = out.splitlines()
-    assert lines[0] == f"{root}: 2 patients, 3 studies, 5 series, 24 instances"
-    assert any(re.search(r"Patient Müller\^Jürgen  ID DK-0001$", x) for x in lines)
-    assert any(re.search(r"Study 2024-03-11  CT CHEST WITH CONTRAST  2\.25\.\d+$", x) for x in lines)
-    assert any(re.search(r"Series 2  CT  Chest 5mm  6 instances$", x) for x in lines)
-    assert any(re.search(r"Series 1  MR  T1 SE axial  5 instances$", x) for x in lines)
-    assert lines[-1] == "skipped 1 file: not DICOM, unreadable or not an instance; --verbose lists it"
-    status, out, err = run(capsys, "tree", "--verbose", str(root))
-    assert status == 0 and err == f"skipped: {root / 'README.txt'}: not DICOM\n"
-
-
-def test_tree_missing_path_and_single_file(
-    sample_dir: tuple[Path, str], capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    root, _ = sample_dir
-    one = root / sample_files()[0].path
-    status, out, err = run(capsys, "tree", "--json", str(tmp_path / "nope"), str(one))
-    assert status == 1
-    assert err == f"dicomkit: {tmp_path / 'nope'}: no such file or directory\n"
-    assert json.loads(out)["counts"] == {"patients": 1, "studies": 1, "series": 1, "instances": 1}
-
-
-def test_tree_on_pydicom_test_files(
-    pydicom_test_files: list[Path], capsys: pytest.CaptureFixture[str]
-) -> None:
-    from pydicom.data.data_manager import DATA_ROOT
-
-    folder = Path(DATA_ROOT) / "test_files"
-    status, out, err = run(capsys, "tree", "--json", "--verbose", str(folder))
-    assert status == 0
-    assert "internal error" not in err
-    tree = json.loads(out)
-    assert tree["counts"]["instances"] > 50
-    # files holding an instance already counted (the same SOP Instance UID) make up the rest
-    assert tree["files"] >= tree["counts"]["instances"] + len(tree["skipped"])
-    reasons = {s["path"]: s["reason"] for s in tree["skipped"]}
-    assert (
-        reasons[str(folder / "dicomdirtests" / "DICOMDIR")]
-        == "a DICOMDIR (a media directory, not an instance)"
-    )
-    assert reasons[str(folder / "dicomdirtests" / "TINY_ALPHA" / "README")] == "not DICOM"
+# tree and check: tests/test_cli_tree.py
 
 
 def test_rich_is_imported_only_to_print_trees_or_colours() -> None:

@@ -19,7 +19,7 @@ from dicomkit.errors import KeywordError
 from dicomkit.tag import Tag
 from dicomkit.vr import VR
 
-__all__ = ["DataElement", "Dataset", "ElementSource", "RawEntry", "Sequence"]
+__all__ = ["DataElement", "Dataset", "ElementSource", "PrivateBlock", "RawEntry", "Sequence"]
 
 #: The reader's compact form of an element: the offset of its header in the owning data set's
 #: buffer, or (VR bytes or None for implicit VR, value offset, length[, buffer holding the value]).
@@ -86,8 +86,8 @@ class DataElement:
 
     @value.setter
     def value(self, new: Any) -> None:
-        if isinstance(new, list):
-            new = tuple(new)
+        if isinstance(new, list) and not isinstance(new, Sequence):
+            new = Sequence(new) if self.VR == "SQ" else tuple(new)
         self._value = new
         self._raw = None
         self._source = None
@@ -149,7 +149,29 @@ _VR_TYPE = VR
 
 
 class Sequence(list["Dataset"]):
-    """The value of an SQ element: a list of item data sets."""
+    """The value of an SQ element: a list of item data sets.
+
+    Items read with undefined length are remembered (:meth:`has_undefined_length`), so a
+    writer can write them back the same way; items added in memory have defined length.
+    """
+
+    __slots__ = ("_undefined",)
+    _undefined: dict[int, Dataset]
+
+    def mark_undefined_length(self, item: Dataset) -> None:
+        """Record that ``item`` was read with undefined length (PS3.5 7.5.1)."""
+        try:
+            marks = self._undefined
+        except AttributeError:
+            marks = {}
+            self._undefined = marks
+        marks[id(item)] = item
+
+    def has_undefined_length(self, item: Dataset) -> bool:
+        try:
+            return self._undefined.get(id(item)) is item
+        except AttributeError:
+            return False
 
     def __repr__(self) -> str:
         return f"<Sequence of {len(self)} item{'s' if len(self) != 1 else ''}>"
@@ -331,13 +353,18 @@ class Dataset:
             self[tag] = value
             return
         if self._has(tag):
-            self._element(tag).value = value
+            elem = self._element(tag)
+            if elem.VR == "SQ":
+                value = _as_sequence(name, value)
+            elem.value = value
             return
         vr = dictionary.vr_of(tag) or "UN"
         if " or " in vr:
-            vr = vr.split(" or ")[0]
-        if isinstance(value, list):
-            value = Sequence(value) if vr == "SQ" else tuple(value)
+            vr = _pick_vr(self, tag, vr, value)
+        if vr == "SQ":
+            value = _as_sequence(name, value)
+        elif isinstance(value, list):
+            value = tuple(value)
         self[tag] = DataElement(tag, vr, value)
 
     def __delattr__(self, name: str) -> None:
@@ -370,11 +397,159 @@ class Dataset:
     def __repr__(self) -> str:
         return "\n".join(repr(e) for e in self)
 
+    # -- private blocks (PS3.5 7.8.1) ------------------------------------------------
+    def private_block(self, group: int, creator: str, *, create: bool = False) -> PrivateBlock:
+        """The block of private group ``group`` reserved by the Private Creator ``creator``.
+
+        Looks through (gggg,0010)-(gggg,00FF) for an element whose value is ``creator``
+        (leading/trailing spaces ignored); with ``create=True`` and none found, reserves the
+        first free slot by adding the creator element (LO). Raises ``KeywordError`` (a
+        ``KeyError``) when not found and ``create`` is False, ``ValueError`` for an even or
+        illegal group, an empty or invalid creator, or a group whose 240 slots are all used.
+        """
+        if not (group & 1 and 0x0007 < group < 0xFFFF):
+            raise ValueError(f"group {group:#06x} is not a private group (odd, 0009-FFFD)")
+        if not isinstance(creator, str) or not creator.strip():
+            raise ValueError("a private creator must be a non-empty string")
+        if len(creator) > 64 or "\\" in creator:
+            raise ValueError(f"private creator {creator!r} is not a valid LO value")
+        wanted = creator.strip()
+        base = group << 16
+        free = None
+        for slot in range(0x10, 0x100):
+            tag = base | slot
+            if self._has(tag):
+                value = self._element(tag).value
+                if isinstance(value, str) and value.strip() == wanted:
+                    return PrivateBlock(self, group, slot, creator)
+            elif free is None:
+                free = slot
+        if not create:
+            raise KeywordError(f"private creator {creator!r} not found in group {group:04X}")
+        if free is None:
+            raise ValueError(f"no free private creator slot in group {group:04X}")
+        self[base | free] = DataElement(base | free, "LO", creator)
+        return PrivateBlock(self, group, free, creator)
+
+    def private_creators(self, group: int) -> list[str]:
+        """The Private Creator values of ``group``, in slot order."""
+        base = group << 16
+        return [
+            str(self._element(base | slot).value) for slot in range(0x10, 0x100) if self._has(base | slot)
+        ]
+
     def copy(self) -> Dataset:
         """A shallow copy: the same elements in a new data set."""
         new = Dataset(self)
         object.__setattr__(new, "meta", self.meta)
         return new
+
+
+class PrivateBlock:
+    """The private elements (gggg,xx00)-(gggg,xxFF) reserved by one Private Creator
+    (gggg,00xx) of a data set (PS3.5 7.8.1). Made by :meth:`Dataset.private_block`.
+
+    ``block.add(0x01, "LO", "x")`` adds (gggg,xx01); ``block[0x01]`` is that element,
+    ``block.tag(0x01)`` its tag, ``0x01 in block`` tests it. Private elements have no
+    dictionary VR, so adding one needs an explicit VR; ``block[0x01] = value`` only
+    replaces the value of an element that exists.
+    """
+
+    __slots__ = ("block", "creator", "dataset", "group")
+
+    def __init__(self, dataset: Dataset, group: int, block: int, creator: str) -> None:
+        self.dataset = dataset
+        self.group = group
+        #: the block number xx: the creator is (gggg,00xx), its elements (gggg,xx00-xxFF)
+        self.block = block
+        self.creator = creator
+
+    def tag(self, offset: int) -> Tag:
+        """The tag of element ``offset`` (0x00-0xFF) of this block."""
+        if type(offset) is not int or not 0 <= offset <= 0xFF:
+            raise ValueError(f"a private element offset is 0x00-0xFF, got {offset!r}")
+        return Tag(self.group << 16 | self.block << 8 | offset)
+
+    def add(self, offset: int, vr: VR | str, value: Any) -> DataElement:
+        """Add (or replace) element ``offset`` with an explicit VR; returns the element."""
+        tag = self.tag(offset)
+        if isinstance(value, list):
+            value = Sequence(value) if vr == "SQ" else tuple(value)
+        elem = DataElement(tag, vr, value)
+        self.dataset[tag] = elem
+        return elem
+
+    def __getitem__(self, offset: int) -> DataElement:
+        return self.dataset[self.tag(offset)]
+
+    def __setitem__(self, offset: int, value: Any) -> None:
+        tag = self.tag(offset)
+        if isinstance(value, DataElement):
+            self.dataset[tag] = value
+        elif tag in self.dataset:
+            self.dataset[tag].value = value
+        else:
+            raise KeywordError(
+                f"private element {tag} needs an explicit VR: use block.add({offset:#04x}, vr, value)"
+            )
+
+    def __delitem__(self, offset: int) -> None:
+        del self.dataset[self.tag(offset)]
+
+    def __contains__(self, offset: object) -> bool:
+        return type(offset) is int and 0 <= offset <= 0xFF and self.tag(offset) in self.dataset
+
+    def __iter__(self) -> Iterator[DataElement]:
+        """The elements of this block, in tag order."""
+        base = self.group << 16 | self.block << 8
+        return iter([e for e in self.dataset if base <= e.tag <= base | 0xFF])
+
+    def __repr__(self) -> str:
+        return f"<PrivateBlock ({self.group:04X},{self.block:02X}xx) {self.creator!r}>"
+
+
+def _as_sequence(name: str, value: Any) -> Any:
+    """An SQ value: a list/tuple of data sets becomes a ``Sequence``; None/empty stay empty."""
+    if value is None or isinstance(value, Sequence):
+        return Sequence() if value is None else value
+    if isinstance(value, Dataset):
+        return Sequence([value])
+    if isinstance(value, list | tuple):
+        for item in value:
+            if not isinstance(item, Dataset):
+                raise TypeError(f"{name} is a sequence: its items are Datasets, not {type(item).__name__}")
+        return Sequence(value)
+    raise TypeError(f"{name} is a sequence: assign a list of Datasets, not {type(value).__name__}")
+
+
+_PIXEL_DATA = 0x7FE00010
+
+
+def _pick_vr(ds: Dataset, tag: int, options: str, value: Any) -> str:
+    """Resolve an ambiguous dictionary VR ("US or SS", "OB or OW", ...) for a new value.
+
+    Bytes: OW for Pixel Data when Bits Allocated > 8 and for Overlay Data (60xx,3000), else
+    OB; "US or OW" / "US or SS or OW" take OW. Numbers: SS when a value is negative or
+    Pixel Representation is 1 (signed), else US (PS3.5 Annex A; PS3.3 C.7.6.3.1).
+    """
+    choices = options.split(" or ")
+    if isinstance(value, bytes | bytearray | memoryview):
+        if "OB" in choices:
+            if tag == _PIXEL_DATA:
+                bits = ds.get(0x00280100)
+                return "OW" if isinstance(bits, int) and bits > 8 else "OB"
+            return "OW" if tag & 0xFF00FFFF == 0x60003000 else "OB"
+        if "OW" in choices:
+            return "OW"
+    if "SS" in choices:
+        values = value if isinstance(value, list | tuple) else (value,)
+        if any(isinstance(v, int) and v < 0 for v in values) or ds.get(0x00280103) == 1:
+            return "SS"
+        return "US"
+    if choices[0] == "OB" and tag == _PIXEL_DATA:
+        bits = ds.get(0x00280100)
+        return "OW" if isinstance(bits, int) and bits > 8 else "OB"
+    return choices[0]
 
 
 def _unknown_keyword_message(name: str) -> str:

@@ -3,7 +3,11 @@
 ::
 
     dicomkit dump [--json] [--all] [--stop-before-pixels] [--strict] [--charset TERM] FILE...
-    dicomkit tree [--json] [--verbose] PATH...
+    dicomkit tree [--json] [--instances] [--level LEVEL] [--findings] [--verbose] PATH...
+    dicomkit check [--json] PATH...
+    dicomkit convert IN... (-o OUT | --out-dir DIR) --transfer-syntax SYNTAX
+    dicomkit modify FILE... [-s PATH=VALUE]... [-d PATH]... [-o OUT]
+    dicomkit json2dcm IN.json OUT.dcm [--transfer-syntax SYNTAX]
     dicomkit demo [--dir DIR]
 
 ``main(argv)`` parses the arguments, runs one subcommand and returns the exit status:
@@ -13,7 +17,7 @@ files are still processed), 2 for a usage error. Fix-ups the reader made are pri
 ``warning: FILE: ...`` lines on stderr (``dump --quiet`` hides them).
 
 rich is used here only (the tree and colours); the subcommands live in
-:mod:`dicomkit.cli.dump`, :mod:`dicomkit.cli.tree` and :mod:`dicomkit.cli.demo`.
+:mod:`dicomkit.cli.dump`, :mod:`dicomkit.cli.tree`, :mod:`dicomkit.cli.check` and :mod:`dicomkit.cli.demo`.
 """
 
 from __future__ import annotations
@@ -141,6 +145,36 @@ def _tree(args: argparse.Namespace, out: Output) -> int:
     return tree.run(args, out)
 
 
+def _check(args: argparse.Namespace, out: Output) -> int:
+    from dicomkit.cli import check
+
+    return check.run(args, out)
+
+
+def _convert(args: argparse.Namespace, out: Output) -> int:
+    from dicomkit.cli import convert
+
+    return convert.run(args, out)
+
+
+def _modify(args: argparse.Namespace, out: Output) -> int:
+    from dicomkit.cli import modify
+
+    return modify.run(args, out)
+
+
+def _json2dcm(args: argparse.Namespace, out: Output) -> int:
+    from dicomkit.cli import json2dcm
+
+    return json2dcm.run(args, out)
+
+
+def _syntax(text: str) -> object:
+    from dicomkit.cli.convert import parse_transfer_syntax
+
+    return parse_transfer_syntax(text)
+
+
 def _demo(args: argparse.Namespace, out: Output) -> int:
     from dicomkit.cli import demo
 
@@ -212,17 +246,118 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "tree",
         parents=[common],
-        help="show the patient / study / series hierarchy of files and folders",
+        help="show the patient / study / series / instance hierarchy of files and folders",
         description=(
-            "Read every file under each PATH (folders recursively, pixel data skipped) and show "
-            "patients, their studies and the studies' series with the number of instances. "
-            "Files that are not DICOM are skipped and counted."
+            "Read the header of every file under each PATH (folders recursively; several processes "
+            "on large inputs) and show patients, studies, series and, with --instances, instances. "
+            "Findings (conflicting patient data, duplicate UIDs, malformed values, missing slices, "
+            "...) are summarised at the end. Files that are not DICOM are skipped and counted. "
+            "Exit status 0 when there is no finding, 1 when there are findings."
         ),
     )
     p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--json", action="store_true", help="print the hierarchy as JSON")
+    p.add_argument("--json", action="store_true", help="print the hierarchy (and findings) as JSON")
+    p.add_argument("--instances", action="store_true", help="list the instances too (= --level instance)")
+    p.add_argument(
+        "--level",
+        choices=("patient", "study", "series", "instance"),
+        help="the lowest level shown (default: series)",
+    )
+    p.add_argument("--findings", action="store_true", help="list every finding, not only their count")
     p.add_argument("-v", "--verbose", action="store_true", help="list skipped files and reading warnings")
     p.set_defaults(run=_tree)
+
+    p = sub.add_parser(
+        "check",
+        parents=[common],
+        help="list the findings about files and folders, one per line",
+        description=(
+            "Read every file under each PATH like 'dicomkit tree' and print only the findings, "
+            "one per line ('kind level uid: message'; --json: one JSON object per line). "
+            "Exit status 0 when there is no finding, 1 when there are findings."
+        ),
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--json", action="store_true", help="one JSON object per finding and line")
+    p.set_defaults(run=_check, verbose=False)
+
+    syntax_help = "implicit, explicit, big-endian, deflated or a transfer syntax UID"
+    p = sub.add_parser(
+        "convert",
+        parents=[common],
+        help="rewrite DICOM files in another transfer syntax",
+        description=(
+            "Read each IN (a file, or a folder walked recursively) and write it in the transfer "
+            "syntax given, atomically: to OUT (-o, one input file) or under DIR (--out-dir; a "
+            "folder's files keep their relative paths). A file that cannot be read or converted "
+            "is reported on stderr and makes the exit status 1; the others are still converted."
+        ),
+    )
+    p.add_argument("inputs", nargs="+", metavar="IN")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("-o", "--output", metavar="OUT", help="the output file (one input file)")
+    where.add_argument("--out-dir", metavar="DIR", help="the output folder")
+    p.add_argument("-t", "--transfer-syntax", type=_syntax, required=True, metavar="SYNTAX", help=syntax_help)
+    p.add_argument("-v", "--verbose", action="store_true", help="print 'IN -> OUT' for each file")
+    p.set_defaults(run=_convert)
+
+    p = sub.add_parser(
+        "modify",
+        parents=[common],
+        help="insert, replace or delete data elements (like DCMTK's dcmodify)",
+        description=(
+            "Apply the -s and -d modifications, in order, to each FILE and rewrite it in place "
+            "atomically (or to -o OUT), in its own transfer syntax. PATH: Keyword, (gggg,eeee) "
+            "or nested 'Seq[0].Keyword' (missing sequences are created, and an item when the "
+            "index is one past the last). VALUE is converted for the VR; a backslash separates "
+            "values. A new private element needs its VR after the tag, '(0009,1001)LO=x', and "
+            "its Private Creator in the data set (or set before it: -s '(0009,0010)=ACME'). "
+            "On a bad path, keyword or value the file is left untouched and the exit status is 1."
+        ),
+    )
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument(
+        "-s",
+        "--set",
+        dest="edits",
+        action="append",
+        type=lambda text: ("s", text),
+        metavar="PATH=VALUE",
+        help="insert or replace an element",
+    )
+    p.add_argument(
+        "-d",
+        "--delete",
+        dest="edits",
+        action="append",
+        type=lambda text: ("d", text),
+        metavar="PATH",
+        help="delete an element (or the item PATH[n])",
+    )
+    p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of in place (one FILE)")
+    p.set_defaults(run=_modify)
+
+    p = sub.add_parser(
+        "json2dcm",
+        parents=[common],
+        help="write a DICOM file from the DICOM JSON model",
+        description=(
+            "Read one DICOM JSON Model object (PS3.18 F.2) from IN ('-': standard input), e.g. "
+            "the output of 'dicomkit dump --json FILE', and write it as a DICOM file OUT. "
+            "Group 0002 elements become the File Meta Information."
+        ),
+    )
+    p.add_argument("input", metavar="IN.json")
+    p.add_argument("output", metavar="OUT.dcm")
+    p.add_argument(
+        "-t",
+        "--transfer-syntax",
+        type=_syntax,
+        default=None,
+        metavar="SYNTAX",
+        help=syntax_help + " (default: the JSON's (0002,0010), else explicit)",
+    )
+    p.set_defaults(run=_json2dcm)
 
     p = sub.add_parser(
         "demo",

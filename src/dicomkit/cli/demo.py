@@ -20,6 +20,7 @@ sample's in the folder are left alone.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import uuid
 from collections.abc import Callable
@@ -28,9 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from dicomkit.cli import Output
-from dicomkit.cli._part10 import encode_file, write_atomic
-from dicomkit.dataset import DataElement, Dataset, Sequence
-from dicomkit.dictionary import tag_for_keyword
+from dicomkit.dataset import DataElement, Dataset
 from dicomkit.errors import DicomError
 from dicomkit.uid import transfer_syntax
 
@@ -188,14 +187,26 @@ def _time(start: str, seconds: int) -> str:
 
 
 def _dataset(
-    elements: list[tuple[str | int, str, Any]], *, undefined: frozenset[str] = frozenset()
+    elements: list[tuple[str, Any]],
+    *,
+    undefined: frozenset[str] = frozenset(),
+    private: tuple[tuple[int, str, Any], ...] = (),
 ) -> Dataset:
+    """A data set set by keyword (VRs from the dictionary), with the ``private`` elements
+    (offset, VR, value) in the ``DICOMKIT DEMO`` block of group 0009; the sequences named
+    in ``undefined`` (and their items) are written with undefined lengths."""
     ds = Dataset()
-    for key, vr, value in elements:
-        tag = key if isinstance(key, int) else tag_for_keyword(key)
-        if isinstance(value, list):
-            value = Sequence(value)
-        ds[tag] = DataElement(tag, vr, value, undefined_length=key in undefined)
+    for keyword, value in elements:
+        setattr(ds, keyword, value)
+        if keyword in undefined:  # the sequence and its items
+            elem = ds[keyword]
+            elem.undefined_length = True
+            for item in elem.value:
+                elem.value.mark_undefined_length(item)
+    if private:
+        block = ds.private_block(0x0009, PRIVATE_CREATOR, create=True)
+        for offset, vr, value in private:
+            block.add(offset, vr, value)
     return ds
 
 
@@ -304,107 +315,103 @@ def _image(p: _Patient, st: _Study, se: _Series, n: int) -> Dataset:
         orientation = ("1", "0", "0", "0", "1", "0")
     request = _dataset(
         [
-            ("ScheduledProcedureStepDescription", "LO", st.code[1]),
+            ("ScheduledProcedureStepDescription", st.code[1]),
             (
                 "ScheduledProtocolCodeSequence",
-                "SQ",
                 [
                     _dataset(
                         [
-                            ("CodeValue", "SH", st.code[0]),
-                            ("CodingSchemeDesignator", "SH", "99DICOMKIT"),
-                            ("CodeMeaning", "LO", st.code[1]),
+                            ("CodeValue", st.code[0]),
+                            ("CodingSchemeDesignator", "99DICOMKIT"),
+                            ("CodeMeaning", st.code[1]),
                         ]
                     )
                 ],
             ),
-            ("ScheduledProcedureStepID", "SH", f"SPS{st.study_id}"),
-            ("RequestedProcedureID", "SH", f"RP{st.study_id}"),
+            ("ScheduledProcedureStepID", f"SPS{st.study_id}"),
+            ("RequestedProcedureID", f"RP{st.study_id}"),
         ]
     )
-    elements: list[tuple[str | int, str, Any]] = [
-        ("ImageType", "CS", ("ORIGINAL", "PRIMARY", "LOCALIZER" if topogram else "AXIAL" if ct else "OTHER")),
-        ("InstanceCreationDate", "DA", st.date),
-        ("InstanceCreationTime", "TM", content_time),
-        ("SOPClassUID", "UI", CT_IMAGE_STORAGE if ct else MR_IMAGE_STORAGE),
-        ("SOPInstanceUID", "UI", sop_uid),
-        ("StudyDate", "DA", st.date),
-        ("SeriesDate", "DA", st.date),
-        ("ContentDate", "DA", st.date),
-        ("StudyTime", "TM", st.time),
-        ("SeriesTime", "TM", series_time),
-        ("ContentTime", "TM", content_time),
-        ("AccessionNumber", "SH", st.accession),
-        ("Modality", "CS", se.modality),
-        ("Manufacturer", "LO", "dicomkit"),
-        ("InstitutionName", "LO", p.institution),
-        ("ReferringPhysicianName", "PN", ""),
-        ("StudyDescription", "LO", st.description),
-        ("SeriesDescription", "LO", se.description),
-        ("ManufacturerModelName", "LO", "synthetic phantom"),
-        (0x00090010, "LO", PRIVATE_CREATOR),
-        (0x00091001, "LO", f"{se.kind} phantom"),
-        (0x00091002, "US", n),
-        (0x00091003, "DS", ("0.5", "1.25")),
-        ("PatientName", "PN", p.name),
-        ("PatientID", "LO", p.id),
-        ("PatientBirthDate", "DA", p.birth_date),
-        ("PatientSex", "CS", p.sex),
-        ("PatientAge", "AS", _age(p.birth_date, st.date)),
-        ("BodyPartExamined", "CS", st.body_part),
-        ("SliceThickness", "DS", "5"),
-        ("PatientPosition", "CS", "HFS"),
-        ("StudyInstanceUID", "UI", uid(p.id, st.study_id)),
-        ("SeriesInstanceUID", "UI", uid(p.id, st.study_id, se.number)),
-        ("StudyID", "SH", st.study_id),
-        ("SeriesNumber", "IS", se.number),
-        ("AcquisitionNumber", "IS", 1),
-        ("InstanceNumber", "IS", n),
-        ("ImagePositionPatient", "DS", position),
-        ("ImageOrientationPatient", "DS", orientation),
-        ("FrameOfReferenceUID", "UI", uid(p.id, st.study_id, "frame-of-reference")),
-        ("PositionReferenceIndicator", "LO", ""),
-        ("SamplesPerPixel", "US", 1),
-        ("PhotometricInterpretation", "CS", "MONOCHROME2"),
-        ("Rows", "US", SIZE),
-        ("Columns", "US", SIZE),
-        ("PixelSpacing", "DS", (f"{spacing:g}", f"{spacing:g}")),
-        ("BitsAllocated", "US", 16),
-        ("BitsStored", "US", 12),
-        ("HighBit", "US", 11),
-        ("PixelRepresentation", "US", 0),
-        ("RequestAttributesSequence", "SQ", [request]),
-        ("PixelData", "OW", pixels(se.kind, n - 1, se.count, int(st.study_id) * 1000 + se.number * 100 + n)),
+    elements: list[tuple[str, Any]] = [
+        ("ImageType", ("ORIGINAL", "PRIMARY", "LOCALIZER" if topogram else "AXIAL" if ct else "OTHER")),
+        ("InstanceCreationDate", st.date),
+        ("InstanceCreationTime", content_time),
+        ("SOPClassUID", CT_IMAGE_STORAGE if ct else MR_IMAGE_STORAGE),
+        ("SOPInstanceUID", sop_uid),
+        ("StudyDate", st.date),
+        ("SeriesDate", st.date),
+        ("ContentDate", st.date),
+        ("StudyTime", st.time),
+        ("SeriesTime", series_time),
+        ("ContentTime", content_time),
+        ("AccessionNumber", st.accession),
+        ("Modality", se.modality),
+        ("Manufacturer", "dicomkit"),
+        ("InstitutionName", p.institution),
+        ("ReferringPhysicianName", ""),
+        ("StudyDescription", st.description),
+        ("SeriesDescription", se.description),
+        ("ManufacturerModelName", "synthetic phantom"),
+        ("PatientName", p.name),
+        ("PatientID", p.id),
+        ("PatientBirthDate", p.birth_date),
+        ("PatientSex", p.sex),
+        ("PatientAge", _age(p.birth_date, st.date)),
+        ("BodyPartExamined", st.body_part),
+        ("SliceThickness", "5"),
+        ("PatientPosition", "HFS"),
+        ("StudyInstanceUID", uid(p.id, st.study_id)),
+        ("SeriesInstanceUID", uid(p.id, st.study_id, se.number)),
+        ("StudyID", st.study_id),
+        ("SeriesNumber", se.number),
+        ("AcquisitionNumber", 1),
+        ("InstanceNumber", n),
+        ("ImagePositionPatient", position),
+        ("ImageOrientationPatient", orientation),
+        ("FrameOfReferenceUID", uid(p.id, st.study_id, "frame-of-reference")),
+        ("PositionReferenceIndicator", ""),
+        ("SamplesPerPixel", 1),
+        ("PhotometricInterpretation", "MONOCHROME2"),
+        ("Rows", SIZE),
+        ("Columns", SIZE),
+        ("PixelSpacing", (f"{spacing:g}", f"{spacing:g}")),
+        ("BitsAllocated", 16),
+        ("BitsStored", 12),
+        ("HighBit", 11),
+        ("PixelRepresentation", 0),
+        ("RequestAttributesSequence", [request]),
+        ("PixelData", pixels(se.kind, n - 1, se.count, int(st.study_id) * 1000 + se.number * 100 + n)),
     ]
     if p.charset:
-        elements.append(("SpecificCharacterSet", "CS", p.charset))
+        elements.append(("SpecificCharacterSet", p.charset))
     if not topogram:
-        elements.append(("SliceLocation", "DS", f"{z:g}"))
+        elements.append(("SliceLocation", f"{z:g}"))
     if ct:
         elements += [
-            ("KVP", "DS", "120"),
-            ("RescaleIntercept", "DS", "-1024"),
-            ("RescaleSlope", "DS", "1"),
-            ("RescaleType", "LO", "HU"),
-            ("WindowCenter", "DS", ("40", "-600")),
-            ("WindowWidth", "DS", ("400", "1500")),
-            ("WindowCenterWidthExplanation", "LO", ("SOFT TISSUE", "LUNG")),
+            ("KVP", "120"),
+            ("RescaleIntercept", "-1024"),
+            ("RescaleSlope", "1"),
+            ("RescaleType", "HU"),
+            ("WindowCenter", ("40", "-600")),
+            ("WindowWidth", ("400", "1500")),
+            ("WindowCenterWidthExplanation", ("SOFT TISSUE", "LUNG")),
         ]
     else:
         t1 = se.kind == "t1"
         elements += [
-            ("ScanningSequence", "CS", "SE"),
-            ("SequenceVariant", "CS", "NONE" if t1 else "SK"),
-            ("ScanOptions", "CS", ""),
-            ("MRAcquisitionType", "CS", "2D"),
-            ("RepetitionTime", "DS", "500" if t1 else "4000"),
-            ("EchoTime", "DS", "12" if t1 else "100"),
-            ("EchoTrainLength", "IS", 1 if t1 else 12),
-            ("MagneticFieldStrength", "DS", "1.5"),
-            ("WindowCenter", "DS", "600" if t1 else "900"),
-            ("WindowWidth", "DS", "1200" if t1 else "1800"),
+            ("ScanningSequence", "SE"),
+            ("SequenceVariant", "NONE" if t1 else "SK"),
+            ("ScanOptions", ""),
+            ("MRAcquisitionType", "2D"),
+            ("RepetitionTime", "500" if t1 else "4000"),
+            ("EchoTime", "12" if t1 else "100"),
+            ("EchoTrainLength", 1 if t1 else 12),
+            ("MagneticFieldStrength", "1.5"),
+            ("WindowCenter", "600" if t1 else "900"),
+            ("WindowWidth", "1200" if t1 else "1800"),
         ]
-    return _dataset(elements, undefined=frozenset({"RequestAttributesSequence"}))
+    private = ((0x01, "LO", f"{se.kind} phantom"), (0x02, "US", n), (0x03, "DS", ("0.5", "1.25")))
+    return _dataset(elements, undefined=frozenset({"RequestAttributesSequence"}), private=private)
 
 
 def sample() -> list[SampleFile]:
@@ -422,11 +429,33 @@ def sample() -> list[SampleFile]:
 
 def write_sample(root: Path, files: list[SampleFile]) -> None:
     """Write the files (and the README) under ``root``, each atomically."""
+    import dicomkit
+
     for f in files:
         path = root.joinpath(*f.path.split("/"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, encode_file(f.dataset, f.transfer_syntax, source_ae="DICOMKIT_DEMO"))
-    write_atomic(root / "README.txt", README.format(dir=root).encode("utf-8"))
+        ds = f.dataset.copy()
+        ds.meta = Dataset()
+        ds.meta.SourceApplicationEntityTitle = "DICOMKIT_DEMO"
+        if f.transfer_syntax == EXPLICIT_BE:
+            # bytes values are written as given: the 16-bit pixels go in big-endian order
+            pixels = ds["PixelData"]
+            swapped = bytearray(pixels.value)
+            swapped[0::2], swapped[1::2] = pixels.value[1::2], pixels.value[0::2]
+            ds["PixelData"] = DataElement(pixels.tag, pixels.VR, bytes(swapped))
+        dicomkit.write(ds, path, transfer_syntax=f.transfer_syntax)
+    _write_text(root / "README.txt", README.format(dir=root))
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) through a temporary name and ``os.replace``."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(text.encode("utf-8"))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def run(args: argparse.Namespace, out: Output) -> int:

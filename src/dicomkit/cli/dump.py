@@ -11,9 +11,8 @@ with item and sequence delimitation lines where the lengths are undefined; encap
 pixel data shows its fragments. Values longer than the width are cut with ``...``.
 
 Lengths: the value length in the file; for a sequence or item of defined length, the
-length it encodes to (the data model keeps the bytes of values, not of items; an item of
-undefined length inside a sequence of defined length is shown as defined). Whether an
-item had an undefined length is not kept either: items are shown with the sequence's.
+length it encodes to (the data model keeps the bytes of values, not of items). Items read
+from a file are shown with the length form they had (``Sequence.has_undefined_length``).
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ from typing import Any, Literal
 from dicomkit.cli import Output, Segments, describe_error
 from dicomkit.cli._part10 import item_length, value_length
 from dicomkit.codec.reader import read
-from dicomkit.dataset import DataElement, Dataset
+from dicomkit.dataset import DataElement, Dataset, Sequence
 from dicomkit.dictionary import uid_info
 from dicomkit.errors import DicomWarning, EncodeError
 from dicomkit.tag import Tag
@@ -126,12 +125,16 @@ def _sequence(elem: DataElement, opts: DumpOptions, lines: list[Segments], depth
             depth, elem.tag, "SQ", f"(Sequence with {kind} length #={len(items)})", _S_MARK, length, 1, name
         )
     )
+    from_file = elem._source is not None and isinstance(elem.value, Sequence)
     for item in items:
-        ilen: int | str = "u/l" if undefined else _encoded_length(item_length, item, opts)
-        marker = f"(Item with {kind} length #={len(item)})"
+        # items read from a file keep their own length form; in-memory ones follow the sequence
+        item_undefined = elem.value.has_undefined_length(item) if from_file else undefined
+        ikind = "undefined" if item_undefined else "explicit"
+        ilen: int | str = "u/l" if item_undefined else _encoded_length(item_length, item, opts)
+        marker = f"(Item with {ikind} length #={len(item)})"
         lines.append(_line(depth + 1, _ITEM_TAG, "na", marker, _S_MARK, ilen, 1, "Item"))
         render(item, opts, lines, depth + 2)
-        if undefined:
+        if item_undefined:
             lines.append(_delimiter(depth + 1, _ITEM_DELIMITER_TAG, "ItemDelimitationItem"))
     if undefined:
         lines.append(_delimiter(depth, _SEQUENCE_DELIMITER_TAG, "SequenceDelimitationItem"))

@@ -1,198 +1,31 @@
-"""``dicomkit tree``: the patient / study / series hierarchy of files and folders.
+"""``dicomkit tree`` and ``dicomkit check``: the information model of files and folders.
 
-A first version, kept simple on purpose: the information model (``dicomkit.model``) will
-replace the grouping below. Each file is read with ``stop_before_pixels=True``; instances
-are grouped by Patient ID (the name when there is no ID), Study Instance UID and Series
-Instance UID, and counted by SOP Instance UID (a file stored twice counts once).
-Files that are not DICOM, cannot be read, are DICOMDIRs or have no SOP Instance UID are
-skipped and counted.
+Both build a :class:`dicomkit.model.Hierarchy` (headers only; several processes on large
+inputs) with a progress bar on stderr when it is a terminal. ``tree`` prints patients →
+studies → series (→ instances) as a rich tree, or the whole hierarchy as JSON, then a summary
+of the findings; ``check`` (:mod:`dicomkit.cli.check`) prints only the findings. The exit
+status is 0 when there is no finding, 1 when there are findings or a PATH does not exist.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import warnings
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from dicomkit.cli import Output, describe_error
-from dicomkit.codec.reader import read
-from dicomkit.dataset import Dataset
-from dicomkit.errors import InvalidDicomError
+from dicomkit.cli import Output
+from dicomkit.model import Hierarchy, Instance, Patient, Series, Study
 
-__all__ = ["Hierarchy", "collect", "run"]
+if TYPE_CHECKING:
+    from rich.text import Text
 
-MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
+__all__ = ["LEVELS", "print_tree", "run", "scan"]
 
-
-@dataclass
-class Series:
-    uid: str
-    number: int | None = None
-    modality: str = ""
-    description: str = ""
-    instances: set[str] = field(default_factory=set)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "SeriesInstanceUID": self.uid,
-            "SeriesNumber": self.number,
-            "Modality": self.modality,
-            "SeriesDescription": self.description,
-            "instances": len(self.instances),
-        }
-
-
-@dataclass
-class Study:
-    uid: str
-    date: str = ""
-    description: str = ""
-    series: dict[str, Series] = field(default_factory=dict)
-
-    def sorted_series(self) -> list[Series]:
-        return sorted(self.series.values(), key=lambda s: (s.number is None, s.number or 0, s.uid))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "StudyInstanceUID": self.uid,
-            "StudyDate": self.date,
-            "StudyDescription": self.description,
-            "series": [s.to_json() for s in self.sorted_series()],
-        }
-
-
-@dataclass
-class Patient:
-    id: str
-    name: str = ""
-    studies: dict[str, Study] = field(default_factory=dict)
-
-    def sorted_studies(self) -> list[Study]:
-        return sorted(self.studies.values(), key=lambda s: (s.date, s.uid))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "PatientName": self.name,
-            "PatientID": self.id,
-            "studies": [s.to_json() for s in self.sorted_studies()],
-        }
-
-
-@dataclass
-class Hierarchy:
-    """Patients → studies → series, with what was skipped on the way."""
-
-    patients: dict[tuple[str, str], Patient] = field(default_factory=dict)
-    files: int = 0
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
-    warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
-    missing: list[tuple[str, str]] = field(default_factory=list)  # arguments that are not there
-
-    def sorted_patients(self) -> list[Patient]:
-        return sorted(self.patients.values(), key=lambda p: (p.name, p.id))
-
-    def counts(self) -> dict[str, int]:
-        studies = [st for p in self.patients.values() for st in p.studies.values()]
-        series = [se for st in studies for se in st.series.values()]
-        return {
-            "patients": len(self.patients),
-            "studies": len(studies),
-            "series": len(series),
-            "instances": sum(len(se.instances) for se in series),
-        }
-
-    def add(self, ds: Dataset, path: str) -> str | None:
-        """Add one data set; returns why it was skipped, or None."""
-        meta = ds.meta
-        sop_class = _text(ds.get(0x00080016)) or (_text(meta.get(0x00020002)) if meta is not None else "")
-        if sop_class == MEDIA_STORAGE_DIRECTORY:
-            return "a DICOMDIR (a media directory, not an instance)"
-        sop_uid = _text(ds.get(0x00080018)) or (_text(meta.get(0x00020003)) if meta is not None else "")
-        if not sop_uid:
-            return "no SOP Instance UID"
-        patient_id, name = _text(ds.get(0x00100020)), _text(ds.get(0x00100010))
-        key = (patient_id, "" if patient_id else name)
-        patient = self.patients.get(key)
-        if patient is None:
-            patient = self.patients[key] = Patient(patient_id, name)
-        study_uid = _text(ds.get(0x0020000D))
-        study = patient.studies.get(study_uid)
-        if study is None:
-            study = patient.studies[study_uid] = Study(
-                study_uid, _text(ds.get(0x00080020)), _text(ds.get(0x00081030))
-            )
-        series_uid = _text(ds.get(0x0020000E))
-        series = study.series.get(series_uid)
-        if series is None:
-            number = ds.get(0x00200011)
-            series = study.series[series_uid] = Series(
-                series_uid,
-                number if isinstance(number, int) else None,
-                _text(ds.get(0x00080060)),
-                _text(ds.get(0x0008103E)),
-            )
-        series.instances.add(sop_uid)
-        return None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "counts": self.counts(),
-            "files": self.files,
-            "patients": [p.to_json() for p in self.sorted_patients()],
-            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
-        }
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, tuple):
-        return "\\".join(_text(v) for v in value)
-    return str(value).strip()
-
-
-def _walk(path: str) -> Iterator[str]:
-    for root, dirs, files in os.walk(path):
-        dirs.sort()
-        for name in sorted(files):
-            yield os.path.join(root, name)
-
-
-def collect(paths: list[str], *, debug: bool = False) -> Hierarchy:
-    """Read every file under ``paths`` into a :class:`Hierarchy`."""
-    h = Hierarchy()
-    for arg in paths:
-        if os.path.isdir(arg):
-            files: Iterator[str] = _walk(arg)
-        elif os.path.exists(arg):
-            files = iter([arg])
-        else:
-            h.missing.append((arg, "no such file or directory"))
-            continue
-        for path in files:
-            h.files += 1
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                try:
-                    ds = read(path, stop_before_pixels=True)
-                    reason = h.add(ds, path)
-                except InvalidDicomError:
-                    reason = "not DICOM"
-                except Exception as exc:  # DicomError, OSError; anything else is a bug
-                    if debug:
-                        raise
-                    reason = f"unreadable: {describe_error(exc, path)}"
-            if reason is not None:
-                h.skipped.append((path, reason))
-            else:
-                h.warnings += [(path, str(w.message)) for w in caught]
-    return h
-
-
+LEVELS = ("patient", "study", "series", "instance")
 _PLURALS = {"study": "studies", "series": "series"}
 
 
@@ -200,70 +33,186 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word if n == 1 else _PLURALS.get(word, word + 's')}"
 
 
+@contextmanager
+def _progress(out: Output) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr while scanning, when stderr is a terminal."""
+    isatty = getattr(out.stderr, "isatty", None)
+    if not (isatty and isatty()):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(file=out.stderr, no_color=not out.color)
+    # no refresh thread: the scan may fork worker processes
+    with Progress(
+        TextColumn("reading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        auto_refresh=False,
+    ) as bar:
+        task = bar.add_task("reading", total=None)
+        last = [0.0]
+
+        def update(done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last[0] >= 0.1 or done == total:
+                last[0] = now
+                bar.update(task, completed=done, total=total)
+                bar.refresh()
+
+        yield update
+
+
+def scan(paths: list[str], out: Output) -> Hierarchy:
+    """Build the hierarchy of ``paths``, reporting PATHs that do not exist on stderr."""
+    with _progress(out) as progress:
+        h = Hierarchy.from_paths(paths, progress=progress)
+    for path in h.missing:
+        out.error(path, "no such file or directory")
+    return h
+
+
 def _date(da: str) -> str:
     if len(da) == 8 and da.isdigit():
         return f"{da[:4]}-{da[4:6]}-{da[6:]}"
-    return da or "(no date)"
+    return da
 
 
-def print_tree(h: Hierarchy, out: Output, title: str) -> None:
-    """The hierarchy as a rich Tree."""
+def _time(tm: str) -> str:
+    if len(tm) >= 4 and tm[:4].isdigit():
+        return f"{tm[:2]}:{tm[2:4]}" + (f":{tm[4:6]}" if len(tm) >= 6 else "")
+    return tm
+
+
+def _label(*parts: tuple[str, str]) -> Text:
+    from rich.text import Text
+
+    return Text.assemble(*[p for p in parts if p[0]])
+
+
+def _patient(p: Patient) -> Text:
+    return _label(
+        ("Patient ", "bold"),
+        (p.name or "(no name)", "green"),
+        ("  ID ", ""),
+        (p.patient_id or "(none)", "cyan"),
+        ("  born " if p.birth_date else "", ""),
+        (_date(p.birth_date), "yellow"),
+        ("  sex " if p.sex else "", ""),
+        (p.sex, "cyan"),
+    )
+
+
+def _study(st: Study) -> Text:
+    when = " ".join(x for x in (_date(st.date), _time(st.time)) if x) or "(no date)"
+    return _label(
+        ("Study ", "bold"),
+        (when, "yellow"),
+        ("  ", ""),
+        (st.description or "(no description)", ""),
+        ("  accession " if st.accession_number else "", ""),
+        (st.accession_number, "cyan"),
+        ("  ID " if st.study_id else "", ""),
+        (st.study_id, "cyan"),
+        ("  referring " if st.referring_physician else "", ""),
+        (st.referring_physician, ""),
+        ("  ", ""),
+        (st.uid or "(no Study Instance UID)", "dim"),
+    )
+
+
+def _series(se: Series) -> Text:
+    return _label(
+        ("Series ", "bold"),
+        ("?" if se.number is None else str(se.number), "cyan"),
+        ("  ", ""),
+        (se.modality or "??", "magenta"),
+        ("  ", ""),
+        (se.description or "(no description)", ""),
+        ("  " if se.body_part else "", ""),
+        (se.body_part, "green"),
+        ("  ", ""),
+        (_plural(len(se), "instance"), "yellow"),
+    )
+
+
+def _instance(i: Instance) -> Text:
+    return _label(
+        ("Instance ", "bold"),
+        ("?" if i.number is None else str(i.number), "cyan"),
+        ("  ", ""),
+        (i.uid, "dim"),
+        ("  ", ""),
+        (i.path, ""),
+    )
+
+
+def print_tree(h: Hierarchy, out: Output, title: str, level: str = "series") -> None:
+    """The hierarchy as a rich Tree, down to ``level``."""
     from rich.text import Text
     from rich.tree import Tree
 
-    c = h.counts()
-    label = Text.assemble(
-        (title, "bold"),
-        f": {_plural(c['patients'], 'patient')}, {_plural(c['studies'], 'study')}, "
-        f"{_plural(c['series'], 'series')}, {_plural(c['instances'], 'instance')}",
+    depth = LEVELS.index(level)
+    c = h.counts
+    root = Tree(
+        Text.assemble(
+            (title, "bold"),
+            f": {_plural(c.patients, 'patient')}, {_plural(c.studies, 'study')}, "
+            f"{_plural(c.series, 'series')}, {_plural(c.instances, 'instance')}",
+        ),
+        guide_style="dim",
     )
-    root = Tree(label, guide_style="dim")
-    for patient in h.sorted_patients():
-        p_node = root.add(
-            Text.assemble(
-                ("Patient ", "bold"),
-                (patient.name or "(no name)", "green"),
-                "  ID ",
-                (patient.id or "(none)", "cyan"),
-            )
-        )
-        for study in patient.sorted_studies():
-            st_node = p_node.add(
-                Text.assemble(
-                    ("Study ", "bold"),
-                    (_date(study.date), "yellow"),
-                    "  ",
-                    (study.description or "(no description)", ""),
-                    "  ",
-                    (study.uid or "(no Study Instance UID)", "dim"),
-                )
-            )
-            for series in study.sorted_series():
-                number = "?" if series.number is None else str(series.number)
-                st_node.add(
-                    Text.assemble(
-                        ("Series ", "bold"),
-                        (number, "cyan"),
-                        "  ",
-                        (series.modality or "??", "magenta"),
-                        "  ",
-                        (series.description or "(no description)", ""),
-                        "  ",
-                        (_plural(len(series.instances), "instance"), "yellow"),
-                    )
-                )
+    for p in h:
+        p_node = root.add(_patient(p))
+        if depth < 1:
+            continue
+        for st in p:
+            st_node = p_node.add(_study(st))
+            if depth < 2:
+                continue
+            for se in st:
+                se_node = st_node.add(_series(se))
+                if depth < 3:
+                    continue
+                for i in se:
+                    se_node.add(_instance(i))
     out.console.print(root)
 
 
-def run(args: argparse.Namespace, out: Output) -> int:
-    h = collect(args.paths, debug=args.debug)
-    for path, reason in h.missing:
-        out.error(path, reason)
-    if args.json:
-        out.text(json.dumps(h.to_json(), ensure_ascii=False, indent=2))
+def _summary(h: Hierarchy, out: Output, *, list_all: bool) -> None:
+    if h.findings:
+        if list_all:
+            out.line([(_plural(len(h.findings), "finding") + ":", "bold red")])
+            for f in h.findings:
+                out.text(f"  {f.line()}")
+        else:
+            kinds = Counter(str(f.kind) for f in h.findings)
+            detail = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+            out.line(
+                [
+                    (_plural(len(h.findings), "finding"), "bold red"),
+                    (f": {detail}; --findings lists {'it' if len(h.findings) == 1 else 'them'}", ""),
+                ]
+            )
     else:
-        title = args.paths[0] if len(args.paths) == 1 else f"{len(args.paths)} paths"
-        print_tree(h, out, title)
+        out.text("no findings")
+
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    paths: list[str] = args.paths
+    level = getattr(args, "level", None) or ("instance" if getattr(args, "instances", False) else "series")
+    h = scan(paths, out)
+    if getattr(args, "json", False):
+        data = h.to_json(level=level)
+        out.text(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        title = paths[0] if len(paths) == 1 else f"{len(paths)} paths"
+        print_tree(h, out, title, level)
+        _summary(h, out, list_all=getattr(args, "findings", False))
         if h.skipped:
             n = len(h.skipped)
             hint = "" if args.verbose else f"; --verbose lists {'it' if n == 1 else 'them'}"
@@ -273,4 +222,6 @@ def run(args: argparse.Namespace, out: Output) -> int:
             out.stderr.write(f"skipped: {path}: {reason}\n")
         for path, message in h.warnings:
             out.warning(path, message)
-    return 1 if h.missing else 0
+        if h.warning_count > len(h.warnings):
+            out.stderr.write(f"warning: {h.warning_count - len(h.warnings)} more warnings not shown\n")
+    return 1 if h.missing or h.findings else 0

@@ -24,7 +24,15 @@ from typing import Any
 from dicomkit.dataset import Dataset
 from dicomkit.errors import DecodeError, PixelDataError
 
-__all__ = ["EncapsulatedPixelData", "encapsulated_frames", "get_frame", "iter_frames", "parse_encapsulated"]
+__all__ = [
+    "EncapsulatedPixelData",
+    "encapsulate",
+    "encapsulated_frames",
+    "extended_offsets",
+    "get_frame",
+    "iter_frames",
+    "parse_encapsulated",
+]
 
 _ITEM = 0xFFFEE000
 _SEQ_DELIM = 0xFFFEE0DD
@@ -220,3 +228,44 @@ def get_frame(ds: Dataset, index: int) -> bytes:
     if not -len(frames) <= index < len(frames):
         raise PixelDataError(f"frame {index} requested but there are {len(frames)} frames")
     return b"".join(frames[index])
+
+
+def encapsulate(frames: list[bytes] | list[memoryview], *, extended: bool = False) -> bytes:
+    """The value of an encapsulated Pixel Data element (PS3.5 A.4) holding ``frames``, one
+    fragment per frame, each padded to even length: with a Basic Offset Table, or with an
+    empty one when ``extended`` (the caller then writes the Extended Offset Table, see
+    :func:`extended_offsets`). A Basic Offset Table cannot point past 4 GiB: such frames
+    need ``extended=True``."""
+    out = bytearray()
+    offsets: list[int] = []
+    pos = 0
+    for frame in frames:
+        n = len(frame) + (len(frame) & 1)
+        offsets.append(pos)
+        pos += 8 + n
+    if not extended and offsets and offsets[-1] > 0xFFFFFFFF:
+        raise PixelDataError("frames of 4 GiB or more in total need an Extended Offset Table (extended=True)")
+    out += _HDR.pack(0xFFFE, 0xE000, 0 if extended else 4 * len(offsets))
+    if not extended:
+        out += struct.pack(f"<{len(offsets)}L", *offsets)
+    for frame in frames:
+        n = len(frame)
+        if n + (n & 1) > 0xFFFFFFFE:
+            raise PixelDataError(f"a frame of {n} bytes does not fit in one fragment")
+        out += _HDR.pack(0xFFFE, 0xE000, n + (n & 1))
+        out += frame
+        if n & 1:
+            out += b"\0"
+    return bytes(out)
+
+
+def extended_offsets(frames: list[bytes] | list[memoryview]) -> tuple[bytes, bytes]:
+    """The values of Extended Offset Table (7FE0,0001) and Extended Offset Table Lengths
+    (7FE0,0002) (OV, little endian) for :func:`encapsulate` ``(frames, extended=True)``."""
+    offs: list[int] = []
+    pos = 0
+    for frame in frames:
+        offs.append(pos)
+        pos += 8 + len(frame) + (len(frame) & 1)
+    lengths = [len(f) for f in frames]
+    return struct.pack(f"<{len(offs)}Q", *offs), struct.pack(f"<{len(lengths)}Q", *lengths)

@@ -836,7 +836,11 @@ class _Parser:
             item_ctx = ctx
             if CHARSET_TAG in entries:
                 item_ctx = ctx.child(_entry_value(entries[CHARSET_TAG], self.buf, ctx))
-            seq.append(Dataset._from_entries(entries, self.buf, item_ctx, asc))
+            item = Dataset._from_entries(entries, self.buf, item_ctx, asc)
+            seq.append(item)
+            if n == UNDEFINED:
+                # provenance for the writer: this item had undefined length (PS3.5 7.5.1)
+                seq.mark_undefined_length(item)
         return seq, pos
 
 

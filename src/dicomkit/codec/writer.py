@@ -1,0 +1,495 @@
+"""Writing Part 10 files and bare data sets (PS3.10 section 7.1; PS3.5 chapter 7, sections
+7.1-7.5, Annex A).
+
+Owns the encoding of a :class:`~dicomkit.dataset.Dataset` to bytes in one of the four
+uncompressed transfer syntaxes (Implicit VR LE, Explicit VR LE, Explicit VR BE, Deflated
+Explicit VR LE: PS3.5 A.1-A.3, A.5) and in the encapsulated ones when the pixel data is
+already encapsulated (PS3.5 A.4); element headers (PS3.5 7.1.2/7.1.3), sequences and
+items of defined or undefined length (PS3.5 7.5), recomputed group lengths (PS3.5 7.2),
+and the atomic file write (temp file in the same directory, fsync, rename).
+
+Untouched elements are re-emitted from the bytes they were read from: runs of consecutive
+raw elements of a data set read in the same encoding are copied in one slice, so reading
+then writing an unchanged well-formed file gives the same bytes. Values that changed are
+encoded by :func:`dicomkit.codec.values.encode_value`; values read in another byte order
+are byte-swapped per VR. The File Meta Information is built by :mod:`dicomkit.codec.filemeta`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import struct
+import zlib
+from array import array
+from typing import IO, Any, Literal
+
+from dicomkit.codec.charset import Charset
+from dicomkit.codec.encaps import encapsulate, extended_offsets
+from dicomkit.codec.filemeta import build_meta
+from dicomkit.codec.reader import _LONG_CODES, _S_HDR4, _SQ_CODE, _Context
+from dicomkit.codec.values import encode_value
+from dicomkit.dataset import _MISSING, DataElement, Dataset, Sequence
+from dicomkit.errors import EncodeError, UnsupportedTransferSyntaxError
+from dicomkit.uid import EXPLICIT_VR_LITTLE_ENDIAN, TransferSyntax, transfer_syntax
+from dicomkit.vr import VR
+
+__all__ = ["SequenceLength", "write", "write_dataset"]
+
+SequenceLength = Literal["preserve", "defined", "undefined"]
+
+UNDEFINED = 0xFFFFFFFF
+PIXEL_DATA = 0x7FE00010
+CHARSET_TAG = 0x00080005
+_LONG_VRS = frozenset(v for v in VR if v.long_header)
+_SWAP_CODE = {
+    VR.OW: "H", VR.US: "H", VR.SS: "H", VR.AT: "H",
+    VR.OF: "I", VR.OL: "I", VR.UL: "I", VR.SL: "I", VR.FL: "I",
+    VR.OD: "Q", VR.OV: "Q", VR.FD: "Q", VR.SV: "Q", VR.UV: "Q",
+}  # fmt: skip
+_ENCAPS_VRS = frozenset({VR.OB, VR.OW})
+_IMPL = {True: struct.Struct("<HHL"), False: struct.Struct(">HHL")}
+_SHORT_HDR = {True: struct.Struct("<HH2sH"), False: struct.Struct(">HH2sH")}
+_LONG_HDR = {True: struct.Struct("<HH2sHL"), False: struct.Struct(">HH2sHL")}
+_UL = {True: struct.Struct("<L"), False: struct.Struct(">L")}
+_ITEM_HDR = {True: b"\xfe\xff\x00\xe0", False: b"\xff\xfe\xe0\x00"}
+_ITEM_DELIM = {True: b"\xfe\xff\x0d\xe0\x00\x00\x00\x00", False: b"\xff\xfe\xe0\x0d\x00\x00\x00\x00"}
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read once, at import
+_SEQ_DELIM = {True: b"\xfe\xff\xdd\xe0\x00\x00\x00\x00", False: b"\xff\xfe\xe0\xdd\x00\x00\x00\x00"}
+
+
+def _swap(raw: bytes, code: str) -> bytes:
+    a = array(code)
+    size = a.itemsize
+    whole = len(raw) - len(raw) % size
+    a.frombytes(raw[:whole])
+    a.byteswap()
+    return a.tobytes() + bytes(raw[whole:])
+
+
+def _resolve_ts(value: str | TransferSyntax | None, ds: Dataset | None) -> TransferSyntax:
+    if value is None:
+        meta = ds.meta if ds is not None else None
+        uid = meta.get(0x00020010) if isinstance(meta, Dataset) else None
+        if not uid:
+            return EXPLICIT_VR_LITTLE_ENDIAN
+        value = str(uid)
+    if isinstance(value, TransferSyntax):
+        return value
+    ts = transfer_syntax(str(value).strip(" \x00"))
+    if ts is None:
+        raise UnsupportedTransferSyntaxError(f"unknown transfer syntax {value!r}")
+    return ts
+
+
+class _Encoder:
+    """Encodes data sets in one encoding into one growing buffer."""
+
+    def __init__(self, little: bool, implicit: bool, sequence_length: SequenceLength) -> None:
+        if sequence_length not in ("preserve", "defined", "undefined"):
+            raise ValueError(
+                f"sequence_length must be preserve, defined or undefined, not {sequence_length!r}"
+            )
+        self.little = little
+        self.implicit = implicit
+        self.mode = sequence_length
+        self.out = bytearray()
+        #: False while everything written so far is the bytes it was read from
+        self.changed = False
+        self._impl = _IMPL[little]
+        self._short = _SHORT_HDR[little]
+        self._long = _LONG_HDR[little]
+        self._ul = _UL[little]
+
+    # -- headers ----------------------------------------------------------------------
+    def header(self, tag: int, vr: str, length: int) -> None:
+        g, e = tag >> 16, tag & 0xFFFF
+        if self.implicit:
+            self.out += self._impl.pack(g, e, length)
+        elif vr in _LONG_VRS:
+            self.out += self._long.pack(g, e, vr.encode(), 0, length)
+        else:
+            self.out += self._short.pack(g, e, vr.encode(), length)
+
+    # -- data sets --------------------------------------------------------------------
+    def dataset(self, ds: Dataset, parent_cs: Charset | None, *, top: bool = False) -> None:
+        order = ds._order()  # completes a lazy scan
+        d = ds._d
+        src = ds._source
+        same = isinstance(src, _Context) and src.little == self.little and src.implicit == self.implicit
+        if not isinstance(src, _Context):
+            self.changed = True
+        buf = ds._buf
+        view = memoryview(buf) if same and buf else None
+        out = self.out
+        cs = self._charset(ds, parent_cs)
+        run_start = run_end = -1
+        group = -1
+        gl_pos = -1  # offset in out of the value of the current group's (gggg,0000)
+        gl_old = -1
+        implicit = self.implicit
+        little = self.little
+        hdr_from = _S_HDR4[little]
+        ul_from = _UL[little].unpack_from
+        long_codes = _LONG_CODES[little]
+        sq_code = _SQ_CODE[little]
+        for tag in order:
+            if tag >> 16 != group:
+                if run_end >= 0:
+                    assert view is not None
+                    out += view[run_start:run_end]
+                    run_start = run_end = -1
+                self._close_group(gl_pos, gl_old)
+                gl_pos = -1
+                group = tag >> 16
+                if group == 0x0002 and top:
+                    raise EncodeError(
+                        f"File Meta Information element {_fmt(tag)} in the data set: put it in ds.meta",
+                        tag=tag,
+                    )
+            entry = d[tag]
+            if type(entry) is int and same and tag & 0xFFFF:
+                # the element's end from its header (PS3.5 7.1.2/7.1.3)
+                if implicit:
+                    end = entry + 8 + ul_from(buf, entry + 4)[0]
+                else:
+                    vrc, ln = hdr_from(buf, entry)[2:]
+                    if vrc == sq_code:
+                        end = -1  # a lazily kept sequence: re-encoded (its items may need fixing)
+                    elif vrc in long_codes:
+                        end = entry + 12 + ul_from(buf, entry + 8)[0]
+                    else:
+                        end = entry + 8 + ln
+                if end >= 0:
+                    if entry != run_end:
+                        if run_end >= 0:
+                            assert view is not None
+                            out += view[run_start:run_end]
+                        run_start = entry
+                    run_end = end
+                    continue
+            if run_end >= 0:
+                assert view is not None
+                out += view[run_start:run_end]
+                run_start = run_end = -1
+            elem = ds._element(tag)
+            if not tag & 0xFFFF:
+                # group length (PS3.5 7.2): recomputed when the group is complete
+                raw = elem._raw
+                gl_old = _UL[_src_little(elem)].unpack(raw)[0] if raw is not None and len(raw) == 4 else -1
+                self.header(tag, "UL", 4)
+                gl_pos = len(out)
+                out += b"\0\0\0\0"
+                continue
+            self.element(elem, cs)
+        if run_end >= 0:
+            assert view is not None
+            out += view[run_start:run_end]
+        self._close_group(gl_pos, gl_old)
+
+    def _close_group(self, gl_pos: int, old: int) -> None:
+        if gl_pos < 0:
+            return
+        value = len(self.out) - gl_pos - 4
+        if value != old:
+            self.changed = True
+        self._ul.pack_into(self.out, gl_pos, value)
+
+    def _charset(self, ds: Dataset, parent: Charset | None) -> Charset | None:
+        if CHARSET_TAG not in ds._d:
+            return parent
+        value = ds.get(CHARSET_TAG)
+        if value is None or value == "" or value == ():
+            return None
+        try:
+            return Charset.from_value(value if isinstance(value, str | tuple) else str(value))
+        except Exception:  # an unusable charset only matters when text must be encoded
+            return parent
+
+    # -- elements ---------------------------------------------------------------------
+    def element(self, elem: DataElement, cs: Charset | None) -> None:
+        tag = elem.tag
+        vr = elem.VR
+        raw = elem._raw
+        if vr is VR.SQ or (raw is None and isinstance(elem._value, Sequence)):
+            self.sequence(elem, cs)
+            return
+        if elem.undefined_length and vr in _ENCAPS_VRS:
+            self.encapsulated(elem)
+            return
+        src = elem._source
+        header_vr: str = vr
+        if raw is not None and isinstance(src, _Context):
+            if src.little == self.little:
+                value = raw
+                if elem.stored_vr is not None and src.implicit == self.implicit:
+                    header_vr = elem.stored_vr  # the same file encoding: keep UN as it was
+                elif elem.stored_vr is not None or src.implicit != self.implicit:
+                    self.changed = True
+            else:
+                self.changed = True
+                code = _SWAP_CODE.get(vr)
+                value = _swap(raw, code) if code is not None else raw
+            if len(value) & 1:
+                self.changed = True
+                value = bytes(value) + vr.pad_byte
+        else:
+            self.changed = True
+            v = elem._value
+            if v is _MISSING:
+                v = elem.value if raw is None else raw
+            if raw is not None and v is raw:
+                value = raw + vr.pad_byte if len(raw) & 1 else raw
+            else:
+                value = encode_value(tag, vr, v, little=self.little, charset=cs)
+        n = len(value)
+        if not self.implicit and header_vr not in _LONG_VRS and n > 0xFFFF:
+            header_vr = "UN"  # too long for a 16-bit length (PS3.5 6.2.2 note)
+        if n > 0xFFFFFFFE:
+            raise EncodeError(f"value of {n} bytes is too long", tag=tag, vr=vr)
+        self.header(tag, header_vr, n)
+        self.out += value
+
+    def encapsulated(self, elem: DataElement) -> None:
+        """Encapsulated pixel data (PS3.5 A.4): items, then a sequence delimiter."""
+        v: Any = elem._raw
+        if v is None:
+            self.changed = True
+            v = elem.value
+            if isinstance(v, list | tuple):
+                v = encapsulate(list(v))
+            elif not isinstance(v, bytes | bytearray | memoryview):
+                raise EncodeError("encapsulated pixel data must be bytes or a list of frames", tag=elem.tag)
+        self.header(elem.tag, elem.VR, UNDEFINED)
+        self.out += v
+        self.out += _SEQ_DELIM[self.little]
+
+    def sequence(self, elem: DataElement, cs: Charset | None) -> None:
+        seq = elem.value
+        if seq is None:
+            seq = Sequence()
+        if not isinstance(seq, list):
+            raise EncodeError(
+                f"a sequence value is a list of data sets, not {type(seq).__name__}", tag=elem.tag
+            )
+        mode = self.mode
+        undefined = elem.undefined_length if mode == "preserve" else mode == "undefined"
+        src = elem._source
+        if (
+            elem.stored_vr is not None
+            and mode == "preserve"
+            and isinstance(src, _Context)
+            and (src.little, src.implicit) == (self.little, self.implicit)
+        ):
+            # UN holding a sequence (CP-246): kept as UN with implicit VR LE items
+            self.header(elem.tag, "UN", UNDEFINED if undefined else 0)
+            little = self.little
+            self._set_encoding(True, True)
+            seq_pos = len(self.out) - 4
+            try:
+                self._items(elem, seq, cs)
+                if undefined:
+                    self.out += _SEQ_DELIM[True]
+            finally:
+                self._set_encoding(little, False)
+            if not undefined:
+                self._ul.pack_into(self.out, seq_pos, len(self.out) - seq_pos - 4)
+            return
+        if elem.stored_vr is not None:
+            self.changed = True  # UN holding a sequence: written as SQ
+        self.header(elem.tag, "SQ", UNDEFINED if undefined else 0)
+        seq_pos = len(self.out) - 4
+        self._items(elem, seq, cs)
+        if undefined:
+            self.out += _SEQ_DELIM[self.little]
+        else:
+            self._ul.pack_into(self.out, seq_pos, len(self.out) - seq_pos - 4)
+
+    def _set_encoding(self, little: bool, implicit: bool) -> None:
+        self.little = little
+        self.implicit = implicit
+        self._impl = _IMPL[little]
+        self._short = _SHORT_HDR[little]
+        self._long = _LONG_HDR[little]
+        self._ul = _UL[little]
+
+    def _items(self, elem: DataElement, seq: list[Any], cs: Charset | None) -> None:
+        mode = self.mode
+        out = self.out
+        ul = self._ul
+        item_hdr = _ITEM_HDR[self.little]
+        for item in seq:
+            if not isinstance(item, Dataset):
+                raise EncodeError(f"a sequence item is a Dataset, not {type(item).__name__}", tag=elem.tag)
+            if mode == "preserve":
+                item_undef = isinstance(seq, Sequence) and seq.has_undefined_length(item)
+            else:
+                item_undef = mode == "undefined"
+            out += item_hdr
+            if item_undef:
+                out += b"\xff\xff\xff\xff"
+                self.dataset(item, cs)
+                out += _ITEM_DELIM[self.little]
+            else:
+                pos = len(out)
+                out += b"\0\0\0\0"
+                self.dataset(item, cs)
+                ul.pack_into(out, pos, len(out) - pos - 4)
+
+
+def _src_little(elem: DataElement) -> bool:
+    src = elem._source
+    return src.little if isinstance(src, _Context) else True
+
+
+def _fmt(tag: int) -> str:
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
+def _pixel_encapsulated(ds: Dataset) -> bool | None:
+    """Is the top-level Pixel Data encapsulated (None: there is none)?"""
+    if PIXEL_DATA not in ds:
+        return None
+    entry = ds._d[PIXEL_DATA]
+    if type(entry) is not DataElement:
+        return False  # raw entries are always of defined length
+    return entry.undefined_length and entry.VR in _ENCAPS_VRS
+
+
+def _check_conversion(ds: Dataset, ts: TransferSyntax) -> None:
+    """Refuse, before anything is written, a conversion that needs a pixel data codec."""
+    enc = _pixel_encapsulated(ds)
+    if enc is None:
+        return
+    meta = ds.meta if isinstance(ds.meta, Dataset) else None
+    src_uid = str(meta.get(0x00020010) or "").strip(" \x00") if meta is not None else ""
+    if enc and not ts.encapsulated:
+        raise UnsupportedTransferSyntaxError(
+            f"the pixel data is encapsulated ({src_uid or 'compressed'}): writing it as {ts.name} "
+            "needs a decoder, which dicomkit does not have"
+        )
+    if not enc and ts.encapsulated:
+        raise UnsupportedTransferSyntaxError(
+            f"the pixel data is native: writing it as {ts.name} needs an encoder, which dicomkit does not have"
+        )
+    if enc and src_uid and src_uid != ts.uid:
+        raise UnsupportedTransferSyntaxError(
+            f"converting encapsulated pixel data from {src_uid} to {ts.uid} needs a codec, "
+            "which dicomkit does not have"
+        )
+
+
+#: the largest offset a Basic Offset Table can hold (PS3.5 A.4): beyond it, an Extended Offset Table
+BOT_LIMIT = 0xFFFFFFFF
+
+
+def _with_extended_offsets(ds: Dataset) -> Dataset:
+    """Pixel data given as frames too big for a Basic Offset Table: a shallow copy of ``ds``
+    with the frames encapsulated under an Extended Offset Table (7FE0,0001) and its lengths
+    (7FE0,0002) (PS3.3 C.7.6.3.1.8). Otherwise ``ds`` itself."""
+    pix = ds._d.get(PIXEL_DATA)
+    if type(pix) is not DataElement or not pix.undefined_length or pix._raw is not None:
+        return ds
+    frames = pix._value
+    if not isinstance(frames, list | tuple):
+        return ds
+    last = sum(8 + len(f) + (len(f) & 1) for f in frames[:-1])
+    if last <= BOT_LIMIT:
+        return ds
+    eot, lengths = extended_offsets(list(frames))
+    out = ds.copy()
+    out[0x7FE00001] = DataElement(0x7FE00001, VR.OV, eot)
+    out[0x7FE00002] = DataElement(0x7FE00002, VR.OV, lengths)
+    value = encapsulate(list(frames), extended=True)
+    out[PIXEL_DATA] = DataElement(PIXEL_DATA, pix.VR, value, undefined_length=True)
+    return out
+
+
+def _encode(
+    ds: Dataset, ts: TransferSyntax, sequence_length: SequenceLength
+) -> tuple[bytes | bytearray, bool]:
+    _check_conversion(ds, ts)
+    ds = _with_extended_offsets(ds)
+    enc = _Encoder(ts.little_endian, ts.implicit_vr, sequence_length)
+    enc.dataset(ds, None, top=True)
+    body: bytes | bytearray = enc.out
+    if ts.deflated:
+        c = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
+        body = c.compress(body) + c.flush()
+        if len(body) & 1:
+            body += b"\0"  # the file stays of even length (PS3.5 A.5)
+    return body, enc.changed
+
+
+def write_dataset(
+    ds: Dataset, transfer_syntax: str | TransferSyntax, *, sequence_length: SequenceLength = "preserve"
+) -> bytes:
+    """The bare data set (no preamble or File Meta Information) encoded in
+    ``transfer_syntax``, as a DIMSE message or a DICOMweb part carries it."""
+    ts = _resolve_ts(transfer_syntax, None)
+    return bytes(_encode(ds, ts, sequence_length)[0])
+
+
+def write(
+    ds: Dataset,
+    dest: str | os.PathLike[str] | IO[bytes],
+    *,
+    transfer_syntax: str | TransferSyntax | None = None,
+    sequence_length: SequenceLength = "preserve",
+    preamble: bytes | None = None,
+) -> None:
+    """Write ``ds`` as a DICOM Part 10 file to a path (atomically) or a binary file.
+
+    The transfer syntax is ``transfer_syntax``, else the one in ``ds.meta``, else Explicit
+    VR Little Endian. The File Meta Information is ``ds.meta`` completed and corrected (see
+    :func:`dicomkit.codec.filemeta.build_meta`). ``sequence_length`` keeps each sequence's
+    and item's defined or undefined length as read ("preserve"), or writes them all
+    "defined" or "undefined". ``preamble`` (128 bytes) defaults to ``ds.preamble``, else
+    zeros. Nothing is written when encoding fails; a path is replaced only by a complete file.
+    """
+    ts = _resolve_ts(transfer_syntax, ds)
+    pre = preamble if preamble is not None else ds.preamble
+    if pre is None:
+        pre = bytes(128)
+    if len(pre) != 128:
+        raise ValueError(f"the preamble is 128 bytes, not {len(pre)}")
+    body, changed = _encode(ds, ts, sequence_length)
+    meta = build_meta(ds, ts, unchanged=not changed)
+    menc = _Encoder(True, False, "preserve")
+    menc.dataset(meta, None)
+    chunks = (bytes(pre), b"DICM", menc.out, body)
+    if isinstance(dest, str | os.PathLike):
+        _atomic_write(os.fspath(dest), chunks)
+    else:
+        for c in chunks:
+            dest.write(c)
+
+
+def _atomic_write(path: str, chunks: tuple[bytes | bytearray, ...]) -> None:
+    """Temp file in the destination's directory, write, flush, fsync, rename over ``path``:
+    a reader (or a crash) sees the old file or the complete new one, never a part. The
+    directory is not fsynced (it would cost about a third of a small file's write time):
+    after a power loss the rename itself may be lost, leaving the previous version."""
+    import tempfile  # not at import time: it costs `import dicomkit` a few milliseconds
+
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    try:
+        # mkstemp makes the file 0600: give it the mode a plain open() would (or the replaced file's)
+        try:
+            mode = os.stat(path).st_mode & 0o7777
+        except OSError:
+            mode = 0o666 & ~_UMASK
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            for c in chunks:
+                fh.write(c)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

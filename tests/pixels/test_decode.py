@@ -1,0 +1,352 @@
+"""Native decoding on synthetic data sets: every layout the pixel module allows, and the errors."""
+
+from __future__ import annotations
+
+import warnings
+import zlib
+
+import pytest
+
+np = pytest.importorskip("numpy")
+
+from dicomkit.dataset import DataElement, Dataset  # noqa: E402
+from dicomkit.errors import PixelDataError, UnsupportedTransferSyntaxError  # noqa: E402
+from dicomkit.pixels import (  # noqa: E402
+    TruncatedPixelDataWarning,
+    convert_color_space,
+    iter_frames,
+    pixel_array,
+    pixel_info,
+)
+from dicomkit.pixels.rle import decode_rle_frame, decode_segment  # noqa: E402
+
+LE = "1.2.840.10008.1.2.1"
+BE = "1.2.840.10008.1.2.2"
+
+
+def make(
+    data: bytes,
+    *,
+    rows: int = 2,
+    cols: int = 3,
+    spp: int = 1,
+    ba: int = 8,
+    bs: int | None = None,
+    hb: int | None = None,
+    pr: int = 0,
+    pi: str | None = None,
+    pc: int | None = None,
+    frames: int | None = None,
+    ts: str = LE,
+    tag: int = 0x7FE00010,
+    vr: str = "OB",
+    encapsulated: bool = False,
+) -> Dataset:
+    ds = Dataset()
+    ds.Rows = rows
+    ds.Columns = cols
+    ds.SamplesPerPixel = spp
+    ds.BitsAllocated = ba
+    if tag == 0x7FE00010:
+        ds.BitsStored = ba if bs is None else bs
+        ds.HighBit = (ba if bs is None else bs) - 1 if hb is None else hb
+        ds.PixelRepresentation = pr
+    ds.PhotometricInterpretation = pi or ("MONOCHROME2" if spp == 1 else "RGB")
+    if pc is not None:
+        ds.PlanarConfiguration = pc
+    if frames is not None:
+        ds.NumberOfFrames = str(frames)
+    ds[tag] = DataElement(tag, vr, data, undefined_length=encapsulated)
+    meta = Dataset()
+    meta.TransferSyntaxUID = ts
+    ds.meta = meta
+    return ds
+
+
+def test_8bit_is_a_view_with_pydicom_shape() -> None:
+    data = bytes(range(6))
+    arr = pixel_array(make(data))
+    assert arr.shape == (2, 3) and arr.dtype == np.uint8
+    assert arr.tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert not arr.flags.writeable and np.shares_memory(arr, np.frombuffer(data, np.uint8))
+
+
+def test_16bit_signed_little_and_big_endian() -> None:
+    values = np.array([[-3, 0, 7], [32767, -32768, 1]], dtype=np.int16)
+    le = pixel_array(make(values.astype("<i2").tobytes(), ba=16, pr=1))
+    be = pixel_array(make(values.astype(">i2").tobytes(), ba=16, pr=1, ts=BE, vr="OW"))
+    assert le.dtype == np.dtype("<i2") and be.dtype == np.dtype(">i2")
+    assert np.array_equal(le, values) and np.array_equal(be, values)
+
+
+@pytest.mark.parametrize("ba", [32, 64])
+def test_wide_integers(ba: int) -> None:
+    values = np.arange(6, dtype=f"u{ba // 8}").reshape(2, 3) * 1000003
+    assert np.array_equal(pixel_array(make(values.tobytes(), ba=ba)), values)
+
+
+def test_bits_stored_masking_and_sign_extension() -> None:
+    raw = np.array([0xF7FF, 0x0800, 0xF001, 0x0002, 0x0FFF, 0x1000], dtype="<u2")
+    unsigned = pixel_array(make(raw.tobytes(), ba=16, bs=12))
+    assert unsigned.ravel().tolist() == [0x7FF, 0x800, 0x001, 0x002, 0xFFF, 0x000]
+    signed = pixel_array(make(raw.tobytes(), ba=16, bs=12, pr=1))
+    assert signed.ravel().tolist() == [2047, -2048, 1, 2, -1, 0]
+    clean = np.array([1, 2, 3, 4, 5, 4095], dtype="<u2").tobytes()
+    view = pixel_array(make(clean, ba=16, bs=12))
+    assert not view.flags.writeable  # already clean: still a view, no copy
+
+
+def test_high_bit_above_bits_stored_shifts_down() -> None:
+    raw = np.array([0x0FF0, 0x0010, 0, 0, 0, 0x8000], dtype="<u2")  # 8 bits stored at bits 4..11
+    arr = pixel_array(make(raw.tobytes(), ba=16, bs=8, hb=11))
+    assert arr.ravel().tolist() == [0xFF, 0x01, 0, 0, 0, 0]
+
+
+def test_one_bit_frames_not_byte_aligned() -> None:
+    bits = np.random.default_rng(1).integers(0, 2, size=(3, 3, 5), dtype=np.uint8)  # 15 bits a frame
+    data = np.packbits(bits.ravel(), bitorder="little").tobytes()
+    ds = make(data, rows=3, cols=5, ba=1, frames=3)
+    assert np.array_equal(pixel_array(ds), bits)
+    for i in range(3):
+        assert np.array_equal(pixel_array(ds, i), bits[i])
+
+
+def test_rgb_planar_configurations() -> None:
+    rgb = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+    by_pixel = pixel_array(make(rgb.tobytes(), spp=3, pc=0))
+    by_plane = pixel_array(make(rgb.transpose(2, 0, 1).tobytes(), spp=3, pc=1))
+    assert np.array_equal(by_pixel, rgb) and np.array_equal(by_plane, rgb)
+    assert not by_plane.flags.writeable  # a transposed view
+
+
+def test_multiframe_and_odd_padding() -> None:
+    frames = np.arange(3 * 3 * 3, dtype=np.uint8).reshape(3, 3, 3)
+    ds = make(frames.tobytes() + b"\x00", rows=3, cols=3, frames=3)  # 27 bytes + pad
+    assert np.array_equal(pixel_array(ds), frames)
+    assert np.array_equal(pixel_array(ds, 1), frames[1])
+    assert [f.tolist() for f in iter_frames(ds)] == frames.tolist()
+
+
+def test_big_endian_8bit_in_ow_words_is_swapped() -> None:
+    pixels = bytes([1, 2, 3, 4, 5, 6, 7, 8, 9])  # 3x3, stored as OW words in big endian: pairs swapped
+    stored = b"".join(bytes(reversed(pixels[i : i + 2].ljust(2, b"\0"))) for i in range(0, 9, 2))
+    arr = pixel_array(make(stored, rows=3, cols=3, ts=BE, vr="OW"))
+    assert arr.ravel().tolist() == list(pixels)
+    ds = make(stored + stored[:0], rows=3, cols=1, frames=3, ts=BE, vr="OW")
+    assert [pixel_array(ds, i).ravel().tolist() for i in range(3)] == [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+
+
+@pytest.mark.parametrize(("tag", "ba", "dtype"), [(0x7FE00008, 32, "<f4"), (0x7FE00009, 64, "<f8")])
+def test_float_pixel_data(tag: int, ba: int, dtype: str) -> None:
+    values = np.array([[0.5, -1.25, np.inf], [1e-3, 2.0, -0.0]], dtype=dtype)
+    vr = "OF" if ba == 32 else "OD"
+    arr = pixel_array(make(values.tobytes(), ba=ba, tag=tag, vr=vr))
+    assert arr.dtype == np.dtype(dtype) and np.array_equal(arr, values)
+    be = pixel_array(make(values.astype(dtype.replace("<", ">")).tobytes(), ba=ba, tag=tag, vr=vr, ts=BE))
+    assert np.array_equal(be, values)
+
+
+def test_native_ybr_full_422_is_expanded_and_converted() -> None:
+    # two pixels: Y1 Y2 Cb Cr
+    data = bytes([100, 150, 128, 128, 30, 60, 90, 200])
+    ds = make(data, rows=2, cols=2, spp=3, pi="YBR_FULL_422")
+    raw = pixel_array(ds, as_rgb=False)
+    assert raw.tolist() == [[[100, 128, 128], [150, 128, 128]], [[30, 90, 200], [60, 90, 200]]]
+    rgb = pixel_array(ds)
+    assert np.array_equal(rgb, convert_color_space(raw, "YBR_FULL", "RGB"))
+    assert rgb[0, 0].tolist() == [100, 100, 100]
+
+
+def test_color_round_trip_within_one() -> None:
+    rgb = np.random.default_rng(2).integers(0, 256, size=(16, 16, 3), dtype=np.uint8)
+    ybr = convert_color_space(rgb, "RGB", "YBR_FULL")
+    back = convert_color_space(ybr, "YBR_FULL_422", "RGB")
+    assert np.abs(back.astype(int) - rgb.astype(int)).max() <= 2
+    assert convert_color_space(rgb, "YBR_RCT", "RGB") is rgb
+
+
+def test_truncated_returns_complete_frames_and_names_the_missing() -> None:
+    data = bytes(range(6)) * 2 + b"\x01\x02"  # 2 full frames of 6 bytes, the third cut
+    ds = make(data, frames=4)
+    with pytest.warns(TruncatedPixelDataWarning) as record:
+        arr = pixel_array(ds)
+    assert arr.shape == (2, 2, 3)
+    warning = record[0].message
+    assert isinstance(warning, TruncatedPixelDataWarning)
+    assert warning.missing_frames == (2, 3) and warning.data_loss
+    assert pixel_array(ds, 1).shape == (2, 3)
+    with pytest.raises(PixelDataError, match="frame 2 is missing"):
+        pixel_array(ds, 2)
+    with pytest.raises(PixelDataError, match="shorter than one frame"):
+        pixel_array(make(b"\x00" * 5))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"ba": 12}, "Bits Allocated 12"),
+        ({"bs": 9}, "Bits Stored 9"),
+        ({"pi": "FANCY"}, "'FANCY' is not a defined term"),
+        ({"pr": 2}, "Pixel Representation 2"),
+        ({"spp": 2}, "Samples per Pixel 2"),
+        ({"hb": 8, "bs": 4}, "High Bit 8"),
+    ],
+)
+def test_inconsistent_attributes(change: dict[str, object], message: str) -> None:
+    with pytest.raises(PixelDataError, match=message):
+        pixel_array(make(bytes(64), **change))  # type: ignore[arg-type]
+
+
+def test_missing_attributes_and_pixel_data() -> None:
+    ds = make(bytes(6))
+    del ds.Rows
+    with pytest.raises(PixelDataError, match=r"\(0028,0010\) Rows is missing"):
+        pixel_array(ds)
+    ds = make(bytes(6))
+    del ds[0x7FE00010]
+    with pytest.raises(PixelDataError, match="no Pixel Data"):
+        pixel_info(ds)
+    with pytest.raises(PixelDataError, match="frame 5 requested but there are 1"):
+        pixel_array(make(bytes(6)), 5)
+
+
+def _encapsulate(frames: list[bytes]) -> bytes:
+    out = bytearray(b"\xfe\xff\x00\xe0" + (0).to_bytes(4, "little"))
+    for f in frames:
+        f = f + b"\x00" * (len(f) % 2)
+        out += b"\xfe\xff\x00\xe0" + len(f).to_bytes(4, "little") + f
+    return bytes(out)
+
+
+def _packbits(data: bytes) -> bytes:
+    """A simple (literal-only and run) PackBits encoder for tests."""
+    out = bytearray()
+    i = 0
+    while i < len(data):
+        run = 1
+        while i + run < len(data) and run < 128 and data[i + run] == data[i]:
+            run += 1
+        if run > 1:
+            out += bytes([257 - run, data[i]])
+            i += run
+        else:
+            j = i
+            while j < len(data) and j - i < 128 and not (j + 1 < len(data) and data[j + 1] == data[j]):
+                j += 1
+            j = max(j, i + 1)
+            out += bytes([j - i - 1]) + data[i:j]
+            i = j
+    return bytes(out)
+
+
+def _rle_frame(arr: np.ndarray) -> bytes:
+    """RLE Lossless frame of a (rows, cols[, samples]) unsigned array: MSB segments first."""
+    samples = arr.reshape(arr.shape[0], arr.shape[1], -1)
+    nbytes = arr.dtype.itemsize
+    segments = []
+    for s in range(samples.shape[2]):
+        plane = samples[:, :, s].astype(f">u{nbytes}").tobytes()
+        for b in range(nbytes):
+            segments.append(_packbits(plane[b::nbytes]) + b"\x80")  # with a no-op header
+    header = [len(segments)]
+    pos = 64
+    for seg in segments:
+        header.append(pos)
+        pos += len(seg)
+    return b"".join(x.to_bytes(4, "little") for x in header + [0] * (16 - len(header))) + b"".join(segments)
+
+
+def test_packbits_segment() -> None:
+    data = bytes([5] * 200 + list(range(50)) + [9, 9, 1])
+    assert decode_segment(_packbits(data), len(data)).tobytes() == data
+    with pytest.raises(PixelDataError, match="decodes to"):
+        decode_segment(_packbits(data), len(data) + 1)
+
+
+@pytest.mark.parametrize(("ba", "spp", "pr"), [(8, 1, 0), (16, 1, 1), (16, 3, 0), (32, 1, 0), (8, 3, 0)])
+def test_rle_frames(ba: int, spp: int, pr: int) -> None:
+    rng = np.random.default_rng(ba + spp)
+    shape = (2, 7, 5) + ((spp,) if spp > 1 else ())
+    frames = rng.integers(0, 2 ** min(ba, 16), size=shape).astype(f"u{ba // 8}")
+    frames[:, 1:4] = 3  # some runs
+    ds = make(
+        _encapsulate([_rle_frame(f) for f in frames]),
+        rows=7, cols=5, spp=spp, ba=ba, pr=pr, frames=2, ts="1.2.840.10008.1.2.5", encapsulated=True,
+        pc=0 if spp > 1 else None,
+    )  # fmt: skip
+    expected = frames.view(f"i{ba // 8}") if pr else frames
+    assert np.array_equal(pixel_array(ds), expected)
+    assert np.array_equal(pixel_array(ds, 1), expected[1])
+    assert decode_rle_frame(_rle_frame(frames[0]), 7, 5, spp, ba).shape == shape[1:]
+
+
+def test_rle_bad_segment_count() -> None:
+    frame = _rle_frame(np.zeros((2, 3), np.uint8))
+    ds = make(_encapsulate([frame]), ba=16, ts="1.2.840.10008.1.2.5", encapsulated=True)
+    with pytest.raises(PixelDataError, match="has 1 segments"):
+        pixel_array(ds)
+
+
+def test_deflated_image_frames() -> None:
+    frames = np.arange(2 * 2 * 3, dtype="<u2").reshape(2, 2, 3) * 300
+    comp = [zlib.compressobj(9, zlib.DEFLATED, -15) for _ in frames]
+    data = [c.compress(f.tobytes()) + c.flush() for c, f in zip(comp, frames, strict=True)]
+    ds = make(_encapsulate(data), ba=16, frames=2, ts="1.2.840.10008.1.2.8.1", encapsulated=True)
+    assert np.array_equal(pixel_array(ds), frames)
+
+
+def test_unsupported_transfer_syntax() -> None:
+    ds = make(_encapsulate([b"xx"]), ts="1.2.840.10008.1.2.4.100", encapsulated=True)
+    with pytest.raises(UnsupportedTransferSyntaxError, match="MPEG2"):
+        pixel_array(ds)
+
+
+def test_jpeg_family_round_trips_through_imagecodecs() -> None:
+    ic = pytest.importorskip("imagecodecs")
+    img = (np.arange(64 * 48, dtype=np.uint16).reshape(64, 48) * 7 % 4096).astype(np.uint16)
+    cases = [
+        ("1.2.840.10008.1.2.4.80", ic.jpegls_encode(img)),
+        ("1.2.840.10008.1.2.4.90", ic.jpeg2k_encode(img, level=0)),
+        ("1.2.840.10008.1.2.4.201", ic.htj2k_encode(img) if hasattr(ic, "htj2k_encode") else None),
+        (
+            "1.2.840.10008.1.2.4.70",
+            ic.ljpeg_encode(img, bitspersample=12) if hasattr(ic, "ljpeg_encode") else None,
+        ),
+    ]
+    for uid, encoded in cases:
+        if encoded is None:
+            continue
+        ds = make(_encapsulate([bytes(encoded)]), rows=64, cols=48, ba=16, bs=12, ts=uid, encapsulated=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert np.array_equal(pixel_array(ds), img), uid
+
+
+def test_one_frame_decodes_only_that_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dicomkit.pixels import decode
+
+    frames = np.arange(4 * 7 * 5, dtype=np.uint8).reshape(4, 7, 5)
+    ds = make(
+        _encapsulate([_rle_frame(f) for f in frames]),
+        rows=7, cols=5, frames=4, ts="1.2.840.10008.1.2.5", encapsulated=True,
+    )  # fmt: skip
+    calls: list[bytes] = []
+    real = decode.DECODERS["1.2.840.10008.1.2.5"]
+
+    def spy(frame: bytes, info: decode.PixelInfo, as_rgb: bool) -> np.ndarray:
+        calls.append(bytes(frame))
+        return real(frame, info, as_rgb)
+
+    monkeypatch.setitem(decode.DECODERS, "1.2.840.10008.1.2.5", spy)
+    assert np.array_equal(pixel_array(ds, 2), frames[2])
+    assert len(calls) == 1 and calls[0].startswith(_rle_frame(frames[2]))  # (+ even-length pad)
+    assert np.array_equal(next(iter_frames(ds)), frames[0]) and len(calls) == 2
+
+
+def test_numpy_and_accelerated_packbits_agree() -> None:
+    rng = np.random.default_rng(5)
+    data = bytes(rng.integers(0, 4, 5000, dtype=np.uint8).repeat(rng.integers(1, 9, 5000))[:20000])
+    enc = _packbits(data)
+    fast = decode_segment(enc, len(data))
+    slow = decode_segment(enc, len(data), accelerate=False)
+    assert fast.tobytes() == slow.tobytes() == data
