@@ -546,3 +546,16 @@ def _plain(ds: Dataset, little: bool = True) -> dict[int, object]:
             v = None
         out[elem.tag] = v if not isinstance(v, float) else float(v)
     return out
+
+
+def test_a_malformed_sop_instance_uid_is_copied_into_the_meta_verbatim(tmp_path: Path) -> None:
+    # A file whose SOP Instance UID breaks PS3.5 9.1 (read from elsewhere, kept as raw bytes)
+    # is still written: the meta carries the same text, as DCMTK's dcmdump then shows.
+    ds = dicomkit.Dataset()
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    ds[0x00080018] = dicomkit.DataElement(0x00080018, "UI", raw=b"1.2.03.abc\x00")
+    out = tmp_path / "bad_uid.dcm"
+    dicomkit.write(ds, out)
+    back = pydicom.dcmread(out)
+    assert back.file_meta.MediaStorageSOPInstanceUID == "1.2.03.abc"
+    assert back.SOPInstanceUID == "1.2.03.abc"

@@ -37,6 +37,17 @@ def _text(value: object) -> str:
     return "" if value is None else str(value).strip(" \x00")
 
 
+def _uid_text(ds: Dataset, tag: int) -> str:
+    """A UID element's text: its value, or its raw bytes when it has no decoded value."""
+    elem = ds.element(tag) if tag in ds else None
+    if elem is None:
+        return ""
+    value = elem.value
+    if value is None and elem.raw is not None:
+        return _text(elem.raw.decode("latin-1"))
+    return _text(value)
+
+
 def build_meta(ds: Dataset, ts: TransferSyntax, *, unchanged: bool = False) -> Dataset:
     """The File Meta Information to write for ``ds`` in ``ts`` (group length included,
     its value computed on encoding). ``unchanged``: the data set is written as read, so a
@@ -61,14 +72,16 @@ def build_meta(ds: Dataset, ts: TransferSyntax, *, unchanged: bool = False) -> D
         (MEDIA_SOP_CLASS, SOP_CLASS, "SOP Class UID"),
         (MEDIA_SOP_INSTANCE, SOP_INSTANCE, "SOP Instance UID"),
     ):
-        want = _text(ds.get(ds_tag)) if ds_tag in ds else ""
-        have = _text(meta.get(meta_tag)) if meta_tag in meta._d else ""
+        want = _uid_text(ds, ds_tag)
+        have = _uid_text(meta, meta_tag)
         if not want and not have:
             raise EncodeError(
                 f"the data set has no {name} {_fmt(ds_tag)} for the File Meta Information", tag=meta_tag
             )
         if want and want != have:
-            meta[meta_tag] = DataElement(meta_tag, VR.UI, want)
+            # the data set's UID as it is, even a malformed one (copied, not re-validated)
+            raw = want.encode("latin-1")
+            meta[meta_tag] = DataElement(meta_tag, VR.UI, raw=raw + b"\0" * (len(raw) % 2))
             fixed = True
     if _text(meta.get(TRANSFER_SYNTAX)) != ts.uid:
         meta[TRANSFER_SYNTAX] = DataElement(TRANSFER_SYNTAX, VR.UI, ts.uid)
