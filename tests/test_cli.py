@@ -26,27 +26,9 @@ import dicomkit
 from dicomkit.cli import demo as demo_module
 from dicomkit.cli import main
 from dicomkit.dataset import Dataset
+from tests.cli_runner import data_file, run
 
 pydicom = pytest.importorskip("pydicom")
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    status = main(list(args))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
-def data_file(name: str) -> str:
-    """A file shipped with pydicom (never downloaded)."""
-    from pydicom.data import get_charset_files, get_testdata_file
-
-    path = get_testdata_file(name, download=False)
-    if path is None:
-        found = get_charset_files(name)
-        path = found[0] if found else None
-    if path is None:
-        pytest.skip(f"pydicom test file {name} is not installed")
-    return str(path)
 
 
 # ---------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import dicomkit
-from dicomkit.cli import main
+from tests.cli_runner import data_file, run
 
 pydicom = pytest.importorskip("pydicom")
 
@@ -25,21 +25,6 @@ SYNTAXES = {
     "big-endian": "1.2.840.10008.1.2.2",
     "deflated": "1.2.840.10008.1.2.1.99",
 }
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    status = main(list(args))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
-def data_file(name: str) -> str:
-    from pydicom.data import get_testdata_file
-
-    path = get_testdata_file(name, download=False)
-    if path is None:
-        pytest.skip(f"pydicom test file {name} is not installed")
-    return str(path)
 
 
 def _values(ds: object) -> dict[str, object]:

@@ -14,24 +14,9 @@ from typing import Any
 import pytest
 
 import dicomkit
-from dicomkit.cli import main
+from tests.cli_runner import data_file, run
 
 pydicom = pytest.importorskip("pydicom")
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    status = main(list(args))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
-def data_file(name: str) -> str:
-    from pydicom.data import get_testdata_file
-
-    path = get_testdata_file(name, download=False)
-    if path is None:
-        pytest.skip(f"pydicom test file {name} is not installed")
-    return str(path)
 
 
 def _copy(name: str, tmp_path: Path, as_name: str = "f.dcm") -> Path:

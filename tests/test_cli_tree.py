@@ -12,13 +12,8 @@ import pytest
 
 from dicomkit.cli import demo as demo_module
 from dicomkit.cli import main
+from tests.cli_runner import run
 from tests.model.corpus import slices, uid
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    status = main(list(args))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 @pytest.fixture(scope="module")
