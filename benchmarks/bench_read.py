@@ -270,15 +270,23 @@ def run_workload(
     return result
 
 
-def checks_for(workload: str, peers: dict[str, Any]) -> list[dict[str, Any]]:
+def checks_for(
+    workload: str,
+    peers: dict[str, Any],
+    *,
+    targets: dict[tuple[str, str], float] | None = None,
+    title: str | None = None,
+) -> list[dict[str, Any]]:
+    """PASS/FAIL rows for ``workload``: the peer's median over dicomkit's against each target
+    (also used by the other benchmark scripts with their own targets and titles)."""
     checks = []
     dk = peers.get("dicomkit", {})
-    for (wl, peer), target in TARGETS.items():
+    for (wl, peer), target in (TARGETS if targets is None else targets).items():
         if wl != workload or peer not in peers:
             continue
         other = peers[peer]
         check: dict[str, Any] = {
-            "name": f"read {workload}: dicomkit vs {peer}",
+            "name": f"{title or f'read {workload}'}: dicomkit vs {peer}",
             "target": f">= {target:g}x",
             "unit": "x",
             "value": None,

@@ -44,8 +44,9 @@ from pathlib import Path
 from typing import Any
 
 try:
-    from benchmarks import corpus
+    from benchmarks import bench_read, corpus
 except ImportError:  # run as a script: benchmarks/ itself is sys.path[0]
+    import bench_read  # type: ignore[no-redef,import-not-found,unused-ignore]
     import corpus  # type: ignore[no-redef,import-not-found,unused-ignore]
 
 EXPLICIT = "1.2.840.10008.1.2.1"
@@ -224,34 +225,10 @@ def run_workload(
         )
     for folder in dirs.values():
         shutil.rmtree(folder, ignore_errors=True)
-    result["checks"] = checks_for(workload, result["peers"])
+    result["checks"] = bench_read.checks_for(
+        workload, result["peers"], targets=TARGETS, title=_CHECK_NAMES[workload]
+    )
     return result
-
-
-def checks_for(workload: str, peers: dict[str, Any]) -> list[dict[str, Any]]:
-    checks = []
-    dk = peers.get("dicomkit", {})
-    for (wl, peer), target in TARGETS.items():
-        if wl != workload or peer not in peers:
-            continue
-        other = peers[peer]
-        check: dict[str, Any] = {
-            "name": f"{_CHECK_NAMES[workload]}: dicomkit vs {peer}",
-            "target": f">= {target:g}x",
-            "unit": "x",
-            "value": None,
-            "per_reader_unit": "us/file",
-            "per_reader": {n: e.get("us_per_file") for n, e in peers.items()},
-        }
-        if other.get("status") != "ok":
-            check.update(status="SKIP", note=f"{peer} {other.get('status')}: {other.get('reason')}")
-        elif dk.get("status") != "ok":
-            check.update(status="FAIL", note=dk.get("reason"))
-        else:
-            ratio = other["median_seconds"] / dk["median_seconds"]
-            check.update(value=round(ratio, 2), status="PASS" if ratio >= target else "FAIL")
-        checks.append(check)
-    return checks
 
 
 def zlib_profile(paths: Sequence[str], rounds: int) -> dict[str, Any]:

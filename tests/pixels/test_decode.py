@@ -350,3 +350,20 @@ def test_numpy_and_accelerated_packbits_agree() -> None:
     fast = decode_segment(enc, len(data))
     slow = decode_segment(enc, len(data), accelerate=False)
     assert fast.tobytes() == slow.tobytes() == data
+
+
+def test_segmented_lut_discrete_linear_and_indirect_segments() -> None:
+    # PS3.3 C.7.9.2: discrete (0) 10,20,30; linear (1) two steps to 50; indirect (2) re-runs the
+    # two segments at word offset 0 (offset split into low and high 16-bit words).
+    from dicomkit.errors import PixelDataError
+    from dicomkit.pixels.color import _expand_segmented
+
+    words = np.array([0, 3, 10, 20, 30, 1, 2, 50, 2, 2, 0, 0], dtype=np.uint16)
+    assert _expand_segmented(words, 10).tolist() == [10, 20, 30, 40, 50, 10, 20, 30, 40, 50]
+    assert _expand_segmented(words, 12).tolist()[-2:] == [50, 50]  # padded with the last value
+    with pytest.raises(PixelDataError, match="linear segment"):
+        _expand_segmented(np.array([1, 2, 50], dtype=np.uint16), 2)
+    with pytest.raises(PixelDataError, match="nested indirect"):
+        _expand_segmented(np.array([2, 1, 0, 0], dtype=np.uint16), 2)  # points at itself
+    with pytest.raises(PixelDataError, match="unknown segment type"):
+        _expand_segmented(np.array([5, 1, 0], dtype=np.uint16), 1)

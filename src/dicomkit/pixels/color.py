@@ -110,12 +110,22 @@ def _words(ds: Dataset, tag: int, little: bool) -> np.ndarray:
 def _expand_segmented(words: np.ndarray, entries: int) -> np.ndarray:
     """PS3.3 C.7.9.2: discrete (0), linear (1) and indirect (2) segments → LUT values."""
     out: list[float] = []
-    data = [int(w) for w in words]
-    pos = 0
+    _run_segments([int(w) for w in words], 0, None, out, indirect=True)
+    lut = np.rint(np.asarray(out[:entries], dtype=np.float64)).astype(np.uint16)
+    if lut.size < entries:
+        lut = np.concatenate((lut, np.full(entries - lut.size, lut[-1] if lut.size else 0, np.uint16)))
+    return lut
+
+
+def _run_segments(data: list[int], pos: int, count: int | None, out: list[float], *, indirect: bool) -> None:
+    """Append the values of ``count`` segments (all when None) starting at word ``pos`` to ``out``;
+    an indirect segment re-runs segments found earlier in ``data`` (not nested further)."""
+    done = 0
     n = len(data)
-    while pos + 1 < n:
+    while pos + 1 < n and (count is None or done < count):
         op, length = data[pos], data[pos + 1]
         pos += 2
+        done += 1
         if op == 0:
             out.extend(data[pos : pos + length])
             pos += length
@@ -126,38 +136,13 @@ def _expand_segmented(words: np.ndarray, entries: int) -> np.ndarray:
             pos += 1
             out.extend(y0 + (y1 - y0) * (k + 1) / length for k in range(length))
         elif op == 2:
+            if not indirect:
+                raise PixelDataError("nested indirect segments in a segmented LUT are not supported")
             offset = data[pos] | data[pos + 1] << 16
             pos += 2
-            sub = _expand_segmented_from(data, offset, length, out)
-            out.extend(sub)
+            _run_segments(data, offset, length, out, indirect=False)
         else:
             raise PixelDataError(f"segmented LUT has unknown segment type {op}")
-    lut = np.rint(np.asarray(out[:entries], dtype=np.float64)).astype(np.uint16)
-    if lut.size < entries:
-        lut = np.concatenate((lut, np.full(entries - lut.size, lut[-1] if lut.size else 0, np.uint16)))
-    return lut
-
-
-def _expand_segmented_from(data: list[int], offset: int, count: int, previous: list[float]) -> list[float]:
-    """Re-run ``count`` segments starting at word ``offset`` (an indirect segment)."""
-    out = list(previous)
-    start = len(out)
-    pos = offset
-    for _ in range(count):
-        if pos + 1 >= len(data):
-            break
-        op, length = data[pos], data[pos + 1]
-        pos += 2
-        if op == 0:
-            out.extend(data[pos : pos + length])
-            pos += length
-        elif op == 1:
-            y0, y1 = out[-1], data[pos]
-            pos += 1
-            out.extend(y0 + (y1 - y0) * (k + 1) / length for k in range(length))
-        else:
-            raise PixelDataError("nested indirect segments in a segmented LUT are not supported")
-    return out[start:]
 
 
 def palette_lut(ds: Dataset, little: bool = True) -> tuple[np.ndarray, int, int]:
