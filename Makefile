@@ -27,7 +27,7 @@ LINT_PATHS := $(wildcard src tests tools benchmarks)
 PYTEST_ARGS ?=
 
 # DICOM peer tools used by the interop tests: command -> Debian package.
-PEER_TOOLS := dcmdump:dcmtk dciodvfy:dicom3tools
+PEER_TOOLS := dcmdump:dcmtk dciodvfy:dicom3tools dcm2niix:dcm2niix
 
 .PHONY: help venv peers run test lint format bench clean distclean
 
@@ -62,7 +62,7 @@ peers:
 	for pair in $(PEER_TOOLS); do \
 	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
 	done; \
-	if [ -z "$$missing" ]; then echo "==> DICOM peer tools present (dcmtk, dicom3tools)"; exit 0; fi; \
+	if [ -z "$$missing" ]; then echo "==> DICOM peer tools present (dcmtk, dicom3tools, dcm2niix)"; exit 0; fi; \
 	echo "==> installing DICOM peer tools:$$missing"; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
 	   && DEBIAN_FRONTEND=noninteractive apt-get update -qq \

@@ -22,7 +22,7 @@ import dicomkit
 HEAVY = ("numpy", "starlette", "uvicorn", "psycopg", "rich")
 
 # Top-level modules allowed to import HEAVY (lazily, inside themselves): everything else is "core".
-EXEMPT_FROM_CORE = frozenset({"cli", "__main__", "pixels", "web", "server"})
+EXEMPT_FROM_CORE = frozenset({"cli", "__main__", "pixels", "web", "server", "archive"})
 
 # The facade promised by docs/ARCHITECTURE ("__init__.py  facade: read, write, Dataset, ...").
 DOCUMENTED_FACADE = frozenset(

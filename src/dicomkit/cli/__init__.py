@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import io
 import os
 import sys
@@ -189,6 +190,11 @@ def _positive(text: str) -> int:
     if n < 8:
         raise argparse.ArgumentTypeError("the width must be at least 8")
     return n
+
+
+#: Modules that add their own subcommands: each has ``register(subparsers, common_parent)``, which adds
+#: its parsers with ``set_defaults(run=...)`` and imports nothing heavy until a command runs.
+_COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -373,6 +379,8 @@ def _parser() -> argparse.ArgumentParser:
         "--dir", default=".dicomkit-sample", help="where to write the sample (default: %(default)s)"
     )
     p.set_defaults(run=_demo)
+    for module_name in _COMMAND_MODULES:
+        importlib.import_module(module_name).register(sub, common)
     return parser
 
 
