@@ -10,10 +10,12 @@ from __future__ import annotations
 from dicomkit.model.findings import MODALITIES, RETIRED_MODALITIES, Finding, Kind, Level
 from dicomkit.model.geometry import Geometry
 from dicomkit.model.hierarchy import Counts, Hierarchy, Instance, Patient, Series, Skipped, Study
+from dicomkit.model.query import Condition, MatchKind, Query
 
 __all__ = [
     "MODALITIES",
     "RETIRED_MODALITIES",
+    "Condition",
     "Counts",
     "Finding",
     "Geometry",
@@ -21,7 +23,9 @@ __all__ = [
     "Instance",
     "Kind",
     "Level",
+    "MatchKind",
     "Patient",
+    "Query",
     "Series",
     "Skipped",
     "Study",
