@@ -115,14 +115,86 @@ def test_truncated_file_reports_tag_and_offset(capsys: pytest.CaptureFixture[str
     assert not list((tmp_path / "o").rglob("*.dcm"))
 
 
-def test_encapsulated_to_uncompressed_is_a_clear_error(
+def test_encapsulated_to_uncompressed_decompresses(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    pytest.importorskip("imagecodecs")
     src = data_file("JPEG2000.dcm")
     dest = tmp_path / "x.dcm"
     status, _, err = run(capsys, "convert", src, "-o", str(dest), "-t", "explicit")
+    assert (status, err) == (0, "")
+    ours = pydicom.dcmread(dest)
+    assert ours.file_meta.TransferSyntaxUID == SYNTAXES["explicit"]
+    assert (ours.pixel_array == pydicom.dcmread(src).pixel_array).all()
+    _dcmdump_clean(dest)
+
+
+COMPRESSED = {
+    "rle": "1.2.840.10008.1.2.5",
+    "jpeg-ls": "1.2.840.10008.1.2.4.80",
+    "j2k": "1.2.840.10008.1.2.4.90",
+    "htj2k": "1.2.840.10008.1.2.4.201",
+    "htj2k-rpcl": "1.2.840.10008.1.2.4.202",
+    "jpeg-lossless": "1.2.840.10008.1.2.4.70",
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPRESSED))
+@pytest.mark.parametrize("source", ["CT_small.dcm", "MR_small_bigendian.dcm"])
+def test_convert_to_lossless_compressed_syntaxes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, source: str, name: str
+) -> None:
+    pytest.importorskip("imagecodecs")
+    src = data_file(source)
+    dest = tmp_path / "out.dcm"
+    status, _, err = run(capsys, "convert", src, "-o", str(dest), "--transfer-syntax", name)
+    assert (status, err) == (0, "")
+    ours = pydicom.dcmread(dest)
+    original = pydicom.dcmread(src)
+    assert ours.file_meta.TransferSyntaxUID == COMPRESSED[name]
+    assert ours.SOPInstanceUID == original.SOPInstanceUID
+    assert (ours.pixel_array == original.pixel_array).all()
+    values, before = _values(ours), _values(original)
+    for key in ("(7FE0,0010)",):
+        values.pop(key), before.pop(key)
+    assert values == before
+    _dcmdump_clean(dest)
+
+
+def test_convert_codec_options_through_the_registered_parser(tmp_path: Path) -> None:
+    # convert.register() builds the parser with the codec options (--quality, --ratio, ...)
+    import argparse
+
+    from dicomkit.cli import Output, convert
+
+    pytest.importorskip("imagecodecs")
+    parser = argparse.ArgumentParser()
+    convert.register(parser.add_subparsers(), argparse.ArgumentParser(add_help=False))
+    src = data_file("SC_rgb.dcm")
+    dest = tmp_path / "lossy.dcm"
+    args = parser.parse_args(["convert", src, "-o", str(dest), "-t", "jpeg-baseline", "--quality", "70"])
+    out = Output(color="never", stdout=io.StringIO(), stderr=io.StringIO())
+    assert convert.run(args, out) == 0
+    ours = pydicom.dcmread(dest)
+    assert ours.LossyImageCompression == "01"
+    assert ours.LossyImageCompressionMethod == "ISO_10918_1"
+    assert "quality 70" in ours.DerivationDescription
+    assert ours.PhotometricInterpretation == "YBR_FULL_422"
+    bad = parser.parse_args(["convert", src, "-o", str(tmp_path / "b.dcm"), "-t", "rle", "--quality", "70"])
+    err = io.StringIO()
+    assert convert.run(bad, Output(color="never", stdout=io.StringIO(), stderr=err)) == 1
+    assert "does not take option(s) quality" in err.getvalue()
+
+
+def test_convert_refuses_what_the_codec_cannot_hold(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    pytest.importorskip("imagecodecs")
+    src = data_file("CT_small.dcm")
+    dest = tmp_path / "x.dcm"
+    status, _, err = run(capsys, "convert", src, "-o", str(dest), "-t", "jpeg-baseline")
     assert status == 1
-    assert err.startswith(f"dicomkit: {src}: cannot convert to Explicit VR Little Endian: ")
+    assert err.startswith(f"dicomkit: {src}: ") and "Bits Allocated 16" in err
     assert err.count("\n") == 1
     assert not dest.exists()
 
@@ -181,3 +253,12 @@ def test_json2dcm_bad_input(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
     assert status == 1
     assert err.startswith(f"dicomkit: {source}: not JSON")
     assert not dest.exists()
+
+
+def test_cli_syntax_names_match_the_pixel_layer() -> None:
+    # the CLI keeps its own copy of the names (importing dicomkit.pixels at start-up needs numpy)
+    from dicomkit.cli.convert import SYNTAX_NAMES
+
+    compress = pytest.importorskip("dicomkit.pixels.compress")
+    for name, uid in compress.SYNTAX_ALIASES.items():
+        assert SYNTAX_NAMES[name].uid == uid

@@ -5,9 +5,11 @@
     dicomkit dump [--json] [--all] [--stop-before-pixels] [--strict] [--charset TERM] FILE...
     dicomkit tree [--json] [--instances] [--level LEVEL] [--findings] [--verbose] PATH...
     dicomkit check [--json] PATH...
-    dicomkit convert IN... (-o OUT | --out-dir DIR) --transfer-syntax SYNTAX
+    dicomkit convert IN... (-o OUT | --out-dir DIR) --transfer-syntax SYNTAX [codec options]
     dicomkit modify FILE... [-s PATH=VALUE]... [-d PATH]... [-o OUT]
     dicomkit json2dcm IN.json OUT.dcm [--transfer-syntax SYNTAX]
+    dicomkit render FILE... [-o OUT.png|.jpg] [--frame N] [--window C W] [--montage] [--columns N]
+    dicomkit export-nifti INPUT... OUT.nii[.gz] [--series UID] [--allow-irregular]
     dicomkit demo [--dir DIR]
 
 ``main(argv)`` parses the arguments, runs one subcommand and returns the exit status:
@@ -152,12 +154,6 @@ def _check(args: argparse.Namespace, out: Output) -> int:
     return check.run(args, out)
 
 
-def _convert(args: argparse.Namespace, out: Output) -> int:
-    from dicomkit.cli import convert
-
-    return convert.run(args, out)
-
-
 def _modify(args: argparse.Namespace, out: Output) -> int:
     from dicomkit.cli import modify
 
@@ -194,7 +190,11 @@ def _positive(text: str) -> int:
 
 #: Modules that add their own subcommands: each has ``register(subparsers, common_parent)``, which adds
 #: its parsers with ``set_defaults(run=...)`` and imports nothing heavy until a command runs.
-_COMMAND_MODULES: tuple[str, ...] = ()
+_COMMAND_MODULES: tuple[str, ...] = (
+    "dicomkit.cli.convert",
+    "dicomkit.cli.render",
+    "dicomkit.cli.export_nifti",
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -288,24 +288,6 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_check, verbose=False)
 
     syntax_help = "implicit, explicit, big-endian, deflated or a transfer syntax UID"
-    p = sub.add_parser(
-        "convert",
-        parents=[common],
-        help="rewrite DICOM files in another transfer syntax",
-        description=(
-            "Read each IN (a file, or a folder walked recursively) and write it in the transfer "
-            "syntax given, atomically: to OUT (-o, one input file) or under DIR (--out-dir; a "
-            "folder's files keep their relative paths). A file that cannot be read or converted "
-            "is reported on stderr and makes the exit status 1; the others are still converted."
-        ),
-    )
-    p.add_argument("inputs", nargs="+", metavar="IN")
-    where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("-o", "--output", metavar="OUT", help="the output file (one input file)")
-    where.add_argument("--out-dir", metavar="DIR", help="the output folder")
-    p.add_argument("-t", "--transfer-syntax", type=_syntax, required=True, metavar="SYNTAX", help=syntax_help)
-    p.add_argument("-v", "--verbose", action="store_true", help="print 'IN -> OUT' for each file")
-    p.set_defaults(run=_convert)
 
     p = sub.add_parser(
         "modify",
