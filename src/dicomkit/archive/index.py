@@ -1,0 +1,571 @@
+"""The archive index: patient / study / series / instance tables, and what goes into them.
+
+Each level's table has typed, indexed columns for its query keys (:data:`COLUMNS`: the
+identifying attributes, the PS3.18 Table 10.6.1-5 QIDO-RS keys and the PS3.4 C.6.1.1 /
+C.6.2.1 unique and required keys), and the level's remaining non-bulk attributes as DICOM
+JSON text (PS3.18 F.2; binary values over 1 KiB, pixel data and the archive-computed
+attributes left out). Typed column values:
+
+* text: the attribute's single value; a PN's Alphabetic group, plus ``<col>_fold``: the whole
+  name folded by :func:`dicomkit.model.query.pn_fold`, for fuzzy matching;
+* DA / TM / DT: the value's first instant, normalized by
+  :func:`dicomkit.model.query.normalize_for_range` (what the in-memory matcher compares), so
+  ranges are index range scans; ``''`` for a value that does not normalize;
+* IS / US (Series Number, Rows, ...): an integer, for ordering.
+
+A value the columns cannot represent exactly (several values, a PN with ideographic or
+phonetic groups, padding the matcher would strip, a number that is not an integer) marks
+the row ``loose``: the query compiler then always lets that row through to the exact
+in-memory matcher, and orders such a level in Python.
+
+The derived attributes (PS3.4 C.6.1.1.x / C.6.2.1.x: Number of Patient Related Studies /
+Series / Instances, Number of Study Related Series / Instances, Modalities in Study, SOP
+Classes in Study, Number of Series Related Instances) are columns recounted in every write
+transaction that changes the rows below them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from dicomkit.archive.dialects import Dialect
+from dicomkit.dictionary import tag_for_keyword, vr_of
+from dicomkit.model.findings import Level
+
+__all__ = [
+    "COLUMNS",
+    "DERIVED",
+    "LEVELS",
+    "TABLE",
+    "Column",
+    "Index",
+    "LevelRow",
+    "column_for",
+    "level_of",
+    "level_rows",
+]
+
+SCHEMA_VERSION = 1
+LEVELS = (Level.PATIENT, Level.STUDY, Level.SERIES, Level.INSTANCE)
+TABLE = {Level.PATIENT: "patient", Level.STUDY: "study", Level.SERIES: "series", Level.INSTANCE: "instance"}
+ALIAS = {Level.PATIENT: "p", Level.STUDY: "st", Level.SERIES: "se", Level.INSTANCE: "i"}
+PARENT_FK = {Level.STUDY: "patient_pk", Level.SERIES: "study_pk", Level.INSTANCE: "series_pk"}
+#: The key column (the level's identifying attribute) of each table.
+KEY = {
+    Level.PATIENT: "patient_id",
+    Level.STUDY: "study_uid",
+    Level.SERIES: "series_uid",
+    Level.INSTANCE: "sop_uid",
+}
+_DATE_VRS = frozenset({"DA", "TM", "DT"})
+_INT_VRS = frozenset({"IS", "US", "UL", "SS", "SL"})
+_TRAILING_ONLY = frozenset({"LT", "ST", "UT", "UC", "UR"})
+BULK_THRESHOLD = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A typed column of one level's table."""
+
+    keyword: str
+    tag: int
+    vr: str
+    name: str  # SQL column name
+    level: Level
+    is_key: bool = False
+
+    @property
+    def ranged(self) -> bool:
+        return self.vr in _DATE_VRS
+
+    @property
+    def folded(self) -> bool:
+        return self.vr == "PN"
+
+    @property
+    def integer(self) -> bool:
+        return self.vr in _INT_VRS
+
+    def sql_names(self) -> tuple[str, ...]:
+        names = [self.name]
+        if self.folded:
+            names.append(self.name + "_fold")
+        return tuple(names)
+
+
+def _col(level: Level, keyword: str, name: str | None = None, *, key: bool = False) -> Column:
+    tag = int(tag_for_keyword(keyword))
+    vr = (vr_of(tag) or "LO").split(" or ")[0]
+    return Column(keyword, tag, vr, name or keyword.lower(), level, key)
+
+
+_P, _ST, _SE, _I = Level.PATIENT, Level.STUDY, Level.SERIES, Level.INSTANCE
+COLUMNS: dict[Level, tuple[Column, ...]] = {
+    _P: (
+        _col(_P, "PatientID", "patient_id", key=True),
+        _col(_P, "PatientName"),
+        _col(_P, "IssuerOfPatientID"),
+        _col(_P, "PatientBirthDate"),
+        _col(_P, "PatientSex"),
+    ),
+    _ST: (
+        _col(_ST, "StudyInstanceUID", "study_uid", key=True),
+        _col(_ST, "StudyDate"),
+        _col(_ST, "StudyTime"),
+        _col(_ST, "AccessionNumber"),
+        _col(_ST, "ReferringPhysicianName"),
+        _col(_ST, "StudyDescription"),
+        _col(_ST, "StudyID"),
+    ),
+    _SE: (
+        _col(_SE, "SeriesInstanceUID", "series_uid", key=True),
+        _col(_SE, "Modality"),
+        _col(_SE, "SeriesNumber"),
+        _col(_SE, "SeriesDescription"),
+        _col(_SE, "SeriesDate"),
+        _col(_SE, "SeriesTime"),
+        _col(_SE, "BodyPartExamined"),
+        _col(_SE, "PerformedProcedureStepStartDate"),
+        _col(_SE, "PerformedProcedureStepStartTime"),
+    ),
+    _I: (
+        _col(_I, "SOPInstanceUID", "sop_uid", key=True),
+        _col(_I, "SOPClassUID"),
+        _col(_I, "InstanceNumber"),
+        _col(_I, "ContentDate"),
+        _col(_I, "ContentTime"),
+        _col(_I, "Rows"),
+        _col(_I, "Columns"),
+        _col(_I, "BitsAllocated"),
+        _col(_I, "NumberOfFrames"),
+    ),
+}
+_BY_TAG: dict[int, Column] = {c.tag: c for cols in COLUMNS.values() for c in cols}
+
+
+def column_for(tag: int) -> Column | None:
+    """The typed column holding ``tag`` (any level), or None."""
+    return _BY_TAG.get(tag)
+
+
+#: Derived attributes: tag → (level, VR, SQL column).
+DERIVED: dict[int, tuple[Level, str, str]] = {
+    0x00201200: (_P, "IS", "n_studies"),  # NumberOfPatientRelatedStudies
+    0x00201202: (_P, "IS", "n_series"),  # NumberOfPatientRelatedSeries
+    0x00201204: (_P, "IS", "n_instances"),  # NumberOfPatientRelatedInstances
+    0x00201206: (_ST, "IS", "n_series"),  # NumberOfStudyRelatedSeries
+    0x00201208: (_ST, "IS", "n_instances"),  # NumberOfStudyRelatedInstances
+    0x00080061: (_ST, "CS", "modalities"),  # ModalitiesInStudy
+    0x00080062: (_ST, "UI", "sop_classes"),  # SOPClassesInStudy
+    0x00201209: (_SE, "IS", "n_instances"),  # NumberOfSeriesRelatedInstances
+}
+DERIVED_COLUMNS: dict[Level, tuple[tuple[int, str, str], ...]] = {
+    lv: tuple((tag, vr, col) for tag, (lvl, vr, col) in DERIVED.items() if lvl == lv) for lv in LEVELS
+}
+
+_NOT_STORED = frozenset(DERIVED) | {0x00080005}  # derived values are recomputed; JSON text is Unicode
+
+
+def level_of(tag: int) -> Level:
+    """The level whose table keeps the attribute ``tag`` (the query model's PS3.4 C.6.1.1 /
+    C.6.2.1 tables; any other attribute is the instance's)."""
+    from dicomkit.model.query import attribute_level
+
+    return attribute_level(tag, Level.INSTANCE)
+
+
+@dataclass(slots=True)
+class LevelRow:
+    """One level's row values: typed columns by SQL name, the JSON text, the loose flag."""
+
+    values: dict[str, Any]
+    attrs: str
+    loose: bool
+
+
+def level_rows(record: Mapping[str, Any]) -> dict[Level, LevelRow]:
+    """Split a data set's DICOM JSON object into the four levels' rows."""
+    parts: dict[Level, dict[str, Any]] = {lv: {} for lv in LEVELS}
+    for key, elem in record.items():
+        tag = int(key, 16)
+        if tag in _NOT_STORED or tag >> 16 in (0x0002, 0x7FE0) or tag & 0xFFFF == 0:
+            continue
+        clean = _strip_bulk(elem)
+        if clean is not None:
+            parts[level_of(tag)][key] = clean
+    out: dict[Level, LevelRow] = {}
+    for lv in LEVELS:
+        attrs = parts[lv]
+        values: dict[str, Any] = {}
+        loose = False
+        for col in COLUMNS[lv]:
+            elem = attrs.get(f"{col.tag:08X}")
+            text, exact = _column_text(elem, col.vr)
+            if col.is_key:
+                values[col.name] = text or ""
+            elif col.integer:
+                number = None
+                if text is not None:
+                    try:
+                        number = int(text)
+                    except ValueError:
+                        exact = False
+                values[col.name] = number
+            elif col.ranged:
+                point = None
+                if text is not None:
+                    try:
+                        point = normalize(col.vr, text)
+                    except ValueError:
+                        point = ""  # present but not a valid value: matches no range
+                values[col.name] = point
+            else:
+                values[col.name] = text
+                if col.folded:
+                    values[col.name + "_fold"] = _fold_pn(elem)
+            loose |= not exact
+        out[lv] = LevelRow(values, json.dumps(attrs, ensure_ascii=False, separators=(",", ":")), loose)
+    return out
+
+
+def normalize(vr: str, value: str, *, high: bool = False) -> str:
+    from dicomkit.model.query import normalize_for_range
+
+    return normalize_for_range(vr, value, high=high)
+
+
+def fold(value: str) -> str:
+    from dicomkit.model.query import pn_fold
+
+    return pn_fold(value)
+
+
+def _clean(vr: str, text: str) -> str:
+    return text.rstrip(" \x00") if vr in _TRAILING_ONLY else text.strip(" \x00")
+
+
+def _column_text(elem: Any, vr: str) -> tuple[str | None, bool]:
+    """(the column text, True when it is exactly what the in-memory matcher compares).
+
+    Empty values are dropped as the matcher drops them; several values are joined with
+    ``\\`` (not exact); a PN is its Alphabetic group (exact only when it is the only group).
+    """
+    if not isinstance(elem, dict):
+        return None, True
+    raw = elem.get("Value")
+    if not raw:
+        return None, "InlineBinary" not in elem and "BulkDataURI" not in elem
+    texts = []
+    exact = True
+    for v in raw:
+        if v is None or v == "":
+            continue
+        if isinstance(v, dict):  # PN
+            if set(v) - {"Alphabetic"} or not v.get("Alphabetic"):
+                exact = False
+            t = str(v.get("Alphabetic") or "")
+        elif isinstance(v, bool | int | float):
+            t = str(v)
+        elif isinstance(v, str):
+            t = v
+        else:
+            return None, False
+        c = _clean(vr, t)
+        if c != t:
+            exact = False
+        texts.append(c)
+    if len(texts) != 1:
+        exact = False
+    if not texts:
+        return None, exact
+    return "\\".join(texts), exact
+
+
+def _fold_pn(elem: Any) -> str | None:
+    """pn_fold of the first PN value's full text (all component groups), as the matcher folds it."""
+    if not isinstance(elem, dict):
+        return None
+    for v in elem.get("Value") or ():
+        if isinstance(v, dict):
+            groups = [str(v.get(g) or "") for g in ("Alphabetic", "Ideographic", "Phonetic")]
+            return fold("=".join(groups).rstrip("="))
+        if isinstance(v, str) and v:
+            return fold(v)
+    return None
+
+
+def _strip_bulk(elem: Any) -> Any:
+    """The element without bulk values (None when nothing is left of it)."""
+    if not isinstance(elem, dict):
+        return elem
+    if "BulkDataURI" in elem or ("InlineBinary" in elem and len(elem["InlineBinary"]) > BULK_THRESHOLD):
+        return None
+    if elem.get("vr") == "SQ" and elem.get("Value"):
+        items = []
+        for item in elem["Value"]:
+            items.append({k: v for k, v in ((k, _strip_bulk(v)) for k, v in item.items()) if v is not None})
+        return {"vr": "SQ", "Value": items}
+    return elem
+
+
+# ---------------------------------------------------------------------------------------
+# Schema and operations
+
+
+def _chunks(seq: Sequence[Any], n: int = 500) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+class Index:
+    """The index tables on one :class:`Dialect` connection."""
+
+    def __init__(self, db: Dialect) -> None:
+        self.db = db
+
+    # -- schema
+    def create_schema(self) -> None:
+        db = self.db
+        text = db.text_type
+        with db.write():
+            db.execute(f"CREATE TABLE IF NOT EXISTS archive_meta (name {text} PRIMARY KEY, value {text})")
+            for lv in LEVELS:
+                table = TABLE[lv]
+                cols = [f"pk {db.pk_type}"]
+                if lv in PARENT_FK:
+                    cols.append(f"{PARENT_FK[lv]} BIGINT NOT NULL")
+                for c in COLUMNS[lv]:
+                    if c.is_key:
+                        cols.append(f"{c.name} {text} NOT NULL UNIQUE")
+                        continue
+                    for name in c.sql_names():
+                        cols.append(f"{name} {'BIGINT' if c.integer and name == c.name else text}")
+                for _tag, vr, name in DERIVED_COLUMNS[lv]:
+                    cols.append(f"{name} {'BIGINT NOT NULL DEFAULT 0' if vr == 'IS' else text}")
+                if lv is Level.INSTANCE:
+                    cols += [
+                        f"path {text} NOT NULL",
+                        "size BIGINT NOT NULL",
+                        f"digest {text} NOT NULL",
+                        f"transfer_syntax {text}",
+                    ]
+                cols += [f"attrs {text} NOT NULL", "loose SMALLINT NOT NULL DEFAULT 0"]
+                db.execute(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(cols)})")
+                if lv in PARENT_FK:
+                    fk = PARENT_FK[lv]
+                    db.execute(f"CREATE INDEX IF NOT EXISTS {table}_{fk} ON {table} ({fk})")
+                db.execute(f"CREATE INDEX IF NOT EXISTS {table}_loose ON {table} (loose) WHERE loose = 1")
+                for c in COLUMNS[lv]:
+                    if c.is_key or lv is Level.INSTANCE:
+                        continue
+                    db.execute(f"CREATE INDEX IF NOT EXISTS {table}_{c.name} ON {table} ({c.name})")
+                    if c.folded:
+                        db.execute(
+                            f"CREATE INDEX IF NOT EXISTS {table}_{c.name}_fold ON {table} ({c.name}_fold)"
+                        )
+            got = db.execute("SELECT value FROM archive_meta WHERE name = 'schema'")
+            if not got:
+                db.execute(
+                    "INSERT INTO archive_meta (name, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
+                )
+
+    def schema_version(self) -> int | None:
+        try:
+            got = self.db.execute("SELECT value FROM archive_meta WHERE name = 'schema'")
+        except Exception:
+            return None
+        return int(got[0][0]) if got else None
+
+    # -- lookups (inside a write transaction)
+    def existing_instances(self, sop_uids: Sequence[str]) -> dict[str, tuple[str, str, str, str, int, str]]:
+        """sop uid → (series uid, study uid, patient id, path, size, digest)."""
+        out: dict[str, tuple[str, str, str, str, int, str]] = {}
+        for chunk in _chunks(sorted(set(sop_uids))):
+            rows = self.db.execute(
+                "SELECT i.sop_uid, se.series_uid, st.study_uid, p.patient_id, i.path, i.size, i.digest"
+                " FROM instance i JOIN series se ON se.pk = i.series_pk JOIN study st ON st.pk = se.study_pk"
+                f" JOIN patient p ON p.pk = st.patient_pk WHERE i.sop_uid IN ({_marks(len(chunk))})",
+                chunk,
+            )
+            for r in rows:
+                out[r[0]] = (r[1], r[2], r[3], r[4], int(r[5]), r[6])
+        return out
+
+    def study_patients(self, study_uids: Sequence[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(study_uids))):
+            rows = self.db.execute(
+                "SELECT st.study_uid, p.patient_id FROM study st JOIN patient p ON p.pk = st.patient_pk"
+                f" WHERE st.study_uid IN ({_marks(len(chunk))})",
+                chunk,
+            )
+            out.update((r[0], r[1]) for r in rows)
+        return out
+
+    def series_studies(self, series_uids: Sequence[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(series_uids))):
+            rows = self.db.execute(
+                "SELECT se.series_uid, st.study_uid FROM series se JOIN study st ON st.pk = se.study_pk"
+                f" WHERE se.series_uid IN ({_marks(len(chunk))})",
+                chunk,
+            )
+            out.update((r[0], r[1]) for r in rows)
+        return out
+
+    # -- writes (inside a write transaction)
+    def upsert(self, level: Level, row: LevelRow, parent_pk: int | None) -> int:
+        """Insert or update one patient / study / series row; its pk."""
+        names = list(row.values)
+        params: list[Any] = list(row.values.values())
+        if level in PARENT_FK:
+            names.insert(0, PARENT_FK[level])
+            params.insert(0, parent_pk)
+        names += ["attrs", "loose"]
+        params += [row.attrs, int(row.loose)]
+        key = KEY[level]
+        sets = ", ".join(f"{n} = excluded.{n}" for n in names if n != key)
+        got = self.db.execute(
+            f"INSERT INTO {TABLE[level]} ({', '.join(names)}) VALUES ({_marks(len(names))})"
+            f" ON CONFLICT ({key}) DO UPDATE SET {sets} RETURNING pk",
+            params,
+        )
+        return int(got[0][0])
+
+    def put_instances(self, rows: Sequence[tuple[LevelRow, int, str, int, str, str | None]]) -> None:
+        """Insert or replace instance rows: (row, series pk, path, size, digest, transfer syntax)."""
+        if not rows:
+            return
+        first = rows[0][0]
+        names = ["series_pk", *first.values, "path", "size", "digest", "transfer_syntax", "attrs", "loose"]
+        sets = ", ".join(f"{n} = excluded.{n}" for n in names if n != "sop_uid")
+        sql = (
+            f"INSERT INTO instance ({', '.join(names)}) VALUES ({_marks(len(names))})"
+            f" ON CONFLICT (sop_uid) DO UPDATE SET {sets}"
+        )
+        params = [
+            (series_pk, *row.values.values(), path, size, digest, ts, row.attrs, int(row.loose))
+            for row, series_pk, path, size, digest, ts in rows
+        ]
+        self.db.executemany(sql, params)
+
+    def recount(
+        self, series_pks: Iterable[int], study_pks: Iterable[int], patient_pks: Iterable[int]
+    ) -> None:
+        """Recompute the derived attributes of these rows (and their parents'); empty parents go."""
+        db = self.db
+        series = sorted(set(series_pks))
+        studies = set(study_pks)
+        patients = set(patient_pks)
+        for chunk in _chunks(series):
+            m = _marks(len(chunk))
+            db.execute(
+                "UPDATE series SET n_instances = (SELECT count(*) FROM instance WHERE series_pk = series.pk)"
+                f" WHERE pk IN ({m})",
+                chunk,
+            )
+            studies.update(r[0] for r in db.execute(f"SELECT study_pk FROM series WHERE pk IN ({m})", chunk))
+            db.execute(f"DELETE FROM series WHERE pk IN ({m}) AND n_instances = 0", chunk)
+        for chunk in _chunks(sorted(studies)):
+            m = _marks(len(chunk))
+            db.execute(
+                "UPDATE study SET n_series = (SELECT count(*) FROM series WHERE study_pk = study.pk),"
+                " n_instances = (SELECT coalesce(sum(n_instances), 0) FROM series WHERE study_pk = study.pk)"
+                f" WHERE pk IN ({m})",
+                chunk,
+            )
+            modalities: dict[int, set[str]] = {pk: set() for pk in chunk}
+            for pk, modality in db.execute(
+                f"SELECT study_pk, modality FROM series WHERE study_pk IN ({m})", chunk
+            ):
+                if modality:
+                    modalities[pk].update(v for v in modality.split("\\") if v)
+            classes: dict[int, set[str]] = {pk: set() for pk in chunk}
+            for pk, cls in db.execute(
+                "SELECT DISTINCT se.study_pk, i.sopclassuid FROM instance i JOIN series se ON se.pk = i.series_pk"
+                f" WHERE se.study_pk IN ({m})",
+                chunk,
+            ):
+                if cls:
+                    classes[pk].update(v for v in cls.split("\\") if v)
+            db.executemany(
+                "UPDATE study SET modalities = ?, sop_classes = ? WHERE pk = ?",
+                [
+                    ("\\".join(sorted(modalities[pk])) or None, "\\".join(sorted(classes[pk])) or None, pk)
+                    for pk in chunk
+                ],
+            )
+            patients.update(
+                r[0] for r in db.execute(f"SELECT patient_pk FROM study WHERE pk IN ({m})", chunk)
+            )
+            db.execute(f"DELETE FROM study WHERE pk IN ({m}) AND n_series = 0", chunk)
+        for chunk in _chunks(sorted(patients)):
+            m = _marks(len(chunk))
+            db.execute(
+                "UPDATE patient SET n_studies = (SELECT count(*) FROM study WHERE patient_pk = patient.pk),"
+                " n_series = (SELECT coalesce(sum(n_series), 0) FROM study WHERE patient_pk = patient.pk),"
+                " n_instances = (SELECT coalesce(sum(n_instances), 0) FROM study WHERE patient_pk = patient.pk)"
+                f" WHERE pk IN ({m})",
+                chunk,
+            )
+            db.execute(f"DELETE FROM patient WHERE pk IN ({m}) AND n_studies = 0", chunk)
+
+    def instances_under(self, level: Level, uid: str) -> list[tuple[int, int, str, str]]:
+        """(instance pk, series pk, sop uid, path) of every instance under the entity."""
+        base = (
+            "SELECT i.pk, i.series_pk, i.sop_uid, i.path FROM instance i JOIN series se ON se.pk = i.series_pk"
+            " JOIN study st ON st.pk = se.study_pk JOIN patient p ON p.pk = st.patient_pk WHERE "
+        )
+        where = {
+            Level.PATIENT: "p.patient_id = ?",
+            Level.STUDY: "st.study_uid = ?",
+            Level.SERIES: "se.series_uid = ?",
+            Level.INSTANCE: "i.sop_uid = ?",
+        }[level]
+        return [(int(r[0]), int(r[1]), r[2], r[3]) for r in self.db.execute(base + where, (uid,))]
+
+    def delete_instances(self, pks: Sequence[int]) -> None:
+        for chunk in _chunks(sorted(pks)):
+            self.db.execute(f"DELETE FROM instance WHERE pk IN ({_marks(len(chunk))})", chunk)
+
+    # -- reads
+    def instance_file(self, sop_uid: str) -> tuple[str, int, str] | None:
+        got = self.db.execute("SELECT path, size, digest FROM instance WHERE sop_uid = ?", (sop_uid,))
+        return (got[0][0], int(got[0][1]), got[0][2]) if got else None
+
+    def counts(self) -> dict[str, int]:
+        out = {}
+        for lv in LEVELS:
+            out[TABLE[lv]] = int(self.db.execute(f"SELECT count(*) FROM {TABLE[lv]}")[0][0])
+        out["bytes"] = int(self.db.execute("SELECT coalesce(sum(size), 0) FROM instance")[0][0])
+        return out
+
+    def iter_instances(self, page: int = 2000) -> Iterator[tuple[Any, ...]]:
+        """Every instance row, in pages by primary key: memory stays flat, no cursor is held open
+        between pages (the caller may write meanwhile)."""
+        last = -1
+        while True:
+            rows = self.db.execute(
+                "SELECT i.sop_uid, se.series_uid, st.study_uid, p.patient_id, i.sopclassuid, i.path, i.size,"
+                " i.digest, i.transfer_syntax, i.pk FROM instance i JOIN series se ON se.pk = i.series_pk"
+                " JOIN study st ON st.pk = se.study_pk JOIN patient p ON p.pk = st.patient_pk"
+                " WHERE i.pk > ? ORDER BY i.pk LIMIT ?",
+                (last, page),
+            )
+            yield from rows
+            if len(rows) < page:
+                return
+            last = int(rows[-1][9])
+
+    def loose_levels(self) -> set[Level]:
+        """The levels that have ``loose`` rows (one round trip; partial indexes make it cheap)."""
+        parts = ", ".join(f"EXISTS (SELECT 1 FROM {TABLE[lv]} WHERE loose = 1)" for lv in LEVELS)
+        row = self.db.execute(f"SELECT {parts}")[0]
+        return {lv for lv, flag in zip(LEVELS, row, strict=True) if flag}

@@ -1,0 +1,56 @@
+"""dicomkit.archive.storage: UID-derived paths (PS3.5 9.1) never leave the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dicomkit.archive.storage import FileStore, uid_problem
+from dicomkit.errors import ArchiveError
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("", "empty"),
+        (None, "missing"),
+        ("..", "not a valid UID"),
+        ("../1.2", "not a valid UID"),
+        ("/1.2.3", "not a valid UID"),
+        ("1.2/3", "not a valid UID"),
+        ("1.2\x00", "NUL"),
+        ("1." + "2" * 63, "65 characters"),
+        ("1..2", "not a valid UID"),
+        (".1.2", "not a valid UID"),
+        ("1.02", "not a valid UID"),  # PS3.5 9.1: no leading zero in a component
+        ("1.2 ", "not a valid UID"),
+    ],
+)
+def test_invalid_uids(value: object, why: str, tmp_path: Path) -> None:
+    problem = uid_problem(value, "SOP Instance UID")
+    assert problem is not None and why in problem
+    with pytest.raises(ArchiveError, match="SOP Instance UID"):
+        FileStore(tmp_path).path_for("1.2", "1.2.3", value)  # type: ignore[arg-type]
+
+
+def test_valid_paths(tmp_path: Path) -> None:
+    store = FileStore(tmp_path)
+    uid64 = "1." + "2" * 62
+    assert uid_problem(uid64, "x") is None and uid_problem("0", "x") is None
+    path = store.path_for("1.2", "1.2.3", uid64)
+    assert path == tmp_path / "files" / "1.2" / "1.2.3" / (uid64 + ".dcm")
+    assert store.contains(path)
+    assert not store.contains(tmp_path / "files" / ".." / "x")
+    assert not store.contains(tmp_path / "elsewhere.dcm")
+
+
+def test_remove_never_touches_files_outside(tmp_path: Path) -> None:
+    store = FileStore(tmp_path / "root")
+    outside = tmp_path / "user.dcm"
+    outside.write_bytes(b"x")
+    assert store.remove(outside) is False and outside.exists()
+    link = tmp_path / "root" / "files" / "1" / "2" / "3.dcm"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(outside)  # a symlink inside the store pointing out: resolved, refused
+    assert store.remove(link) is False and outside.exists()
