@@ -22,7 +22,7 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("demo") / ".dicomkit-sample"
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main(["demo", "--dir", str(root)])
+        status = main(["demo", "--dir", str(root), "--archive", str(root.parent / "archive")])
     assert (status, err.getvalue()) == (0, "")
     assert f"{root}: 2 patients, 3 studies, 5 series, 24 instances" in out.getvalue()
     assert "no findings" in out.getvalue()

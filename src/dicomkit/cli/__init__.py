@@ -10,7 +10,12 @@
     dicomkit json2dcm IN.json OUT.dcm [--transfer-syntax SYNTAX]
     dicomkit render FILE... [-o OUT.png|.jpg] [--frame N] [--window C W] [--montage] [--columns N]
     dicomkit export-nifti INPUT... OUT.nii[.gz] [--series UID] [--allow-irregular]
-    dicomkit demo [--dir DIR]
+    dicomkit import PATH... [--archive DIR] [--database URL] [--link] [--duplicates POLICY] [--report FILE]
+    dicomkit query [--level LEVEL] KEY=VALUE... [-r KEY]... [--limit N] [--offset N] [--fuzzy] [--json]
+    dicomkit export KEY=VALUE... --to DIR
+    dicomkit delete --level LEVEL UID
+    dicomkit archive stats|verify [--repair] [--json]
+    dicomkit demo [--dir DIR] [--archive DIR]
 
 ``main(argv)`` parses the arguments, runs one subcommand and returns the exit status:
 0 when everything worked, 1 when a file could not be read (each such file is reported on
@@ -193,6 +198,7 @@ def _positive(text: str) -> int:
 _COMMAND_MODULES: tuple[str, ...] = (
     "dicomkit.cli.convert",
     "dicomkit.cli.render",
+    "dicomkit.cli.archive_cmd",
     "dicomkit.cli.export_nifti",
 )
 
@@ -350,15 +356,21 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "demo",
         parents=[common],
-        help="write a small sample into .dicomkit-sample/ and run dump and tree on it",
+        help="write a small sample into .dicomkit-sample/, show it and index it in an archive",
         description=(
             "Write a small synthetic sample (2 patients, 3 studies, 5 series, 24 CT and MR images) "
-            "into DIR, then run 'dicomkit dump' on one file and 'dicomkit tree' on DIR. Running it "
-            "again rewrites the same files (each one atomically)."
+            "into DIR, then run 'dicomkit dump' on one file and 'dicomkit tree' on DIR, then "
+            "'import --link' it into DIR/archive and show 'archive stats' and a study-level 'query'. "
+            "Running it again rewrites the same files (each one atomically) and imports nothing new."
         ),
     )
     p.add_argument(
         "--dir", default=".dicomkit-sample", help="where to write the sample (default: %(default)s)"
+    )
+    p.add_argument(
+        "--archive",
+        metavar="DIR",
+        help="the archive the sample is indexed in (default: DIR/archive, inside the sample folder)",
     )
     p.set_defaults(run=_demo)
     for module_name in _COMMAND_MODULES:

@@ -1,4 +1,10 @@
-"""``dicomkit demo``: write a small, realistic sample and run ``dump`` and ``tree`` on it.
+"""``dicomkit demo``: write a small, realistic sample, show it, and index it in an archive.
+
+The demo writes the sample, runs ``dump`` on one file and ``tree`` on the folder, then
+``import --link`` into an archive inside the sample folder (``DIR/archive``: the files are indexed
+where they are, so ``tree`` still sees each instance once) and shows what the archive holds with
+``archive stats`` and a study-level ``query``. Running it again rewrites the same files and
+imports nothing new (every instance is a duplicate).
 
 The sample (:func:`sample`) is synthetic and deterministic -- the same UIDs, dates and
 pixels every run, so running the demo again rewrites identical files:
@@ -459,9 +465,10 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
-    from dicomkit.cli import dump, tree
+    from dicomkit.cli import archive_run, dump, importer, tree
 
     root = Path(args.dir)
+    archive = getattr(args, "archive", None) or str(root / "archive")
     files = sample()
     try:
         if root.exists() and not root.is_dir():
@@ -507,6 +514,43 @@ def run(args: argparse.Namespace, out: Output) -> int:
             tree.run,
             argparse.Namespace(paths=[str(root)], json=False, verbose=False, debug=args.debug),
         ),
+        (
+            f"dicomkit import --link --archive {archive} {root}",
+            importer.run,
+            argparse.Namespace(
+                paths=[str(root)],
+                archive=archive,
+                database=None,
+                link=True,
+                duplicates="ignore",
+                workers=None,
+                report=None,
+                quiet=False,
+                debug=args.debug,
+            ),
+        ),
+        (
+            f"dicomkit archive stats --archive {archive}",
+            archive_run.run_stats,
+            argparse.Namespace(archive=archive, database=None, json=False, debug=args.debug),
+        ),
+        (
+            f"dicomkit query --archive {archive} --level study",
+            archive_run.run_query,
+            argparse.Namespace(
+                params=[],
+                archive=archive,
+                database=None,
+                level="study",
+                return_keys=[],
+                order_by=None,
+                limit=None,
+                offset=0,
+                fuzzy=False,
+                json=False,
+                debug=args.debug,
+            ),
+        ),
     ]
     status = 0
     for command, function, namespace in steps:
@@ -516,7 +560,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
     out.text()
     out.text(
         "Next: 'dicomkit dump --json FILE' prints the DICOM JSON model; "
-        "'dicomkit tree PATH' works on any folder of DICOM files."
+        "'dicomkit tree PATH' works on any folder of DICOM files; "
+        f"'dicomkit query --archive {archive} PatientName=\"M*\" ModalitiesInStudy=MR' searches the archive."
     )
     return status
 
