@@ -27,6 +27,7 @@ The corpus is deleted afterwards.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import resource
@@ -39,7 +40,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dicomkit.cli._part10 import encode_file
+import dicomkit
 from dicomkit.dataset import DataElement, Dataset, Sequence
 from dicomkit.dictionary import tag_for_keyword
 
@@ -183,7 +184,9 @@ def _template(p: int, s: int, se: int, size: int) -> bytes:
             ("PixelData", "OW", bytes(2 * size * size)),
         ]
     )
-    return encode_file(ds, "1.2.840.10008.1.2.1")
+    buf = io.BytesIO()
+    dicomkit.write(ds, buf, transfer_syntax="1.2.840.10008.1.2.1")
+    return buf.getvalue()
 
 
 def _offsets(data: bytes, needle: bytes) -> list[int]:

@@ -559,3 +559,198 @@ def test_a_malformed_sop_instance_uid_is_copied_into_the_meta_verbatim(tmp_path:
     back = pydicom.dcmread(out)
     assert back.file_meta.MediaStorageSOPInstanceUID == "1.2.03.abc"
     assert back.SOPInstanceUID == "1.2.03.abc"
+
+
+# ---------------------------------------------------------------------------------------
+# deflate level and compressor; deletions count as changes; encoded_length; validate=False
+
+
+@pytest.mark.parametrize("backend", ["default", "stdlib"])
+@pytest.mark.parametrize("level", [-1, 0, 1, 4, 6, 9])
+def test_deflate_levels_give_standard_raw_deflate(
+    backend: str, level: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dicomkit.codec import writer
+
+    if backend == "stdlib":
+        monkeypatch.setattr(writer, "_isal_zlib", None)
+    ds = _with_sequence()
+    ds.ImageComments = "compressible " * 200
+    data = dicomkit.write_dataset(ds, DEFLATED, deflate_level=level)
+    # the oracle is stdlib zlib's inflater (what every reader, pydicom's included, uses)
+    d = zlib.decompressobj(-15)
+    assert d.decompress(data) == dicomkit.write_dataset(ds, EXPLICIT)
+    assert d.eof and len(data) % 2 == 0
+    plain = len(dicomkit.write_dataset(ds, EXPLICIT))
+    assert len(data) > plain if level == 0 else len(data) < plain / 4  # stored vs compressed
+
+
+def test_deflate_level_out_of_range() -> None:
+    with pytest.raises(ValueError, match="deflate_level"):
+        dicomkit.write_dataset(_small(), DEFLATED, deflate_level=10)
+
+
+def test_deflated_file_reads_in_pydicom_with_either_compressor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dicomkit.codec import writer
+
+    src = dicomkit.read(_testdata("CT_small.dcm"))
+    for name in ("default", "stdlib"):
+        if name == "stdlib":
+            monkeypatch.setattr(writer, "_isal_zlib", None)
+        dest = tmp_path / f"{name}.dcm"
+        dicomkit.write(src, dest, transfer_syntax=DEFLATED)
+        back = pydicom.dcmread(dest)
+        assert back.file_meta.TransferSyntaxUID == DEFLATED
+        assert back.pixel_array.tolist() == pydicom.dcmread(_testdata("CT_small.dcm")).pixel_array.tolist()
+
+
+def _impl_uid(data: bytes) -> str:
+    return str(pydicom.dcmread(io.BytesIO(data)).file_meta.ImplementationClassUID)
+
+
+@pytest.mark.parametrize("name", ["CT_small.dcm", "MR_small_bigendian.dcm", "rtplan.dcm"])
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+def test_deleting_an_element_counts_as_a_change(name: str, where: str) -> None:
+    path = _testdata(name)
+    ds = dicomkit.read(path)
+    tags = [e.tag for e in ds]
+    victim = tags[{"first": 0, "middle": len(tags) // 2, "last": -1}[where]]
+    del ds[victim]
+    out = io.BytesIO()
+    dicomkit.write(ds, out)
+    back = pydicom.dcmread(io.BytesIO(out.getvalue()))
+    assert int(victim) not in back
+    # not the original file any more: the meta names the writer (PS3.10 7.1)
+    assert back.file_meta.ImplementationClassUID == IMPLEMENTATION_CLASS_UID
+    assert back.file_meta.ImplementationVersionName == IMPLEMENTATION_VERSION_NAME
+    assert len(back) == len(pydicom.dcmread(path)) - 1
+
+
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_deleting_an_element_inside_an_item_counts_as_a_change(where: str) -> None:
+    path = _testdata("rtplan.dcm")
+    ds = dicomkit.read(path)
+    item = ds.FractionGroupSequence[0]
+    tags = [e.tag for e in item]
+    victim = tags[0 if where == "first" else -1]
+    del item[victim]
+    out = io.BytesIO()
+    dicomkit.write(ds, out)
+    back = pydicom.dcmread(io.BytesIO(out.getvalue()))
+    assert int(victim) not in back.FractionGroupSequence[0]
+    assert back.file_meta.ImplementationClassUID == IMPLEMENTATION_CLASS_UID
+
+
+def test_unchanged_sequences_are_re_emitted_verbatim() -> None:
+    # nested items of defined length, read and written again in the same transfer syntax
+    path = _testdata("rtplan.dcm")
+    ds = dicomkit.read(path)
+    assert len(ds.BeamSequence[0].ControlPointSequence) > 0  # decode the nested items
+    data = Path(path).read_bytes()
+    body = dicomkit.write_dataset(ds, IMPLICIT)
+    assert data.endswith(body) and len(body) > len(data) // 2
+
+
+def _dcmdump_lengths(path: str) -> list[tuple[str, int]]:
+    """(tag, length) of every SQ and item of defined length, as DCMTK's dcmdump reports them."""
+    out = subprocess.run(["dcmdump", "+L", path], capture_output=True, text=True, check=True).stdout
+    found = []
+    for line in out.splitlines():
+        s = line.strip()
+        if ("SQ (Sequence with explicit" in s or "na (Item with explicit" in s) and "#" in s:
+            found.append((s[1:10], int(s.rsplit("#", 1)[1].split(",")[0])))
+    return found
+
+
+def test_encoded_length_matches_dcmdump() -> None:
+    from dicomkit.codec.writer import encoded_length
+
+    path = _testdata("rtplan.dcm")
+    ds = dicomkit.read(path)
+    ours: list[tuple[str, int]] = []
+
+    def walk(d: Dataset) -> None:
+        for elem in d:
+            if elem.VR == "SQ" and not elem.undefined_length:
+                ours.append((f"{elem.tag.group:04x},{elem.tag.element:04x}", encoded_length(elem, IMPLICIT)))
+                for item in elem.value:
+                    ours.append(("fffe,e000", encoded_length(item, IMPLICIT)))
+                    walk(item)
+
+    walk(ds)
+    assert ours == _dcmdump_lengths(path) and len(ours) > 10
+
+
+def test_encoded_length_of_values_made_in_memory() -> None:
+    from dicomkit.codec.writer import encoded_length
+
+    # PS3.5 6.2: padded to even length; explicit and implicit give the same value length
+    for ts in (EXPLICIT, IMPLICIT):
+        assert encoded_length(DataElement(0x00100010, "PN", "Doe^Jane"), ts) == 8
+        assert encoded_length(DataElement(0x00100020, "LO", "ABC"), ts) == 4
+        assert encoded_length(DataElement(0x00280010, "US", 512), ts) == 2
+        assert encoded_length(DataElement(0x7FE00010, "OW", bytes(10)), ts) == 10
+    item = Dataset([DataElement(0x00080100, "SH", "T-A0100")])
+    # one element: 8-byte header + "T-A0100 " (explicit SH has a 2-byte length: 8 bytes too)
+    assert encoded_length(item, EXPLICIT) == 16
+    seq = DataElement(0x00082218, "SQ", Sequence([item]))
+    assert encoded_length(seq, EXPLICIT) == 8 + 16  # item header + content
+    with pytest.raises(EncodeError):
+        encoded_length(DataElement(0x00100030, "DA", "2024-01-01"), EXPLICIT)
+
+
+def test_validate_false_writes_malformed_text_verbatim(tmp_path: Path) -> None:
+    ds = _small()
+    ds[0x00080020] = DataElement(0x00080020, "DA", "2024-01-01")  # not YYYYMMDD
+    ds[0x0020000D] = DataElement(0x0020000D, "UI", "1.2.03.4")  # a leading zero (PS3.5 9.1)
+    ds[0x00080030] = DataElement(0x00080030, "TM", "25")
+    dest = tmp_path / "bad.dcm"
+    with pytest.raises(EncodeError) as exc:
+        dicomkit.write(ds, dest)
+    assert exc.value.tag is not None and not dest.exists()
+    dicomkit.write(ds, dest, validate=False)
+    back = pydicom.dcmread(dest)
+    assert back.StudyDate == "2024-01-01"
+    assert back.StudyInstanceUID == "1.2.03.4"
+    assert back.StudyTime == "25"
+    assert back.PatientName == "Doe^Jane"  # valid values are encoded as usual
+
+
+def test_validate_false_allows_a_missing_sop_instance_uid(tmp_path: Path) -> None:
+    ds = _small()
+    del ds.SOPInstanceUID
+    dest = tmp_path / "nosop.dcm"
+    with pytest.raises(EncodeError, match="SOP Instance UID"):
+        dicomkit.write(ds, dest)
+    dicomkit.write(ds, dest, validate=False)
+    back = pydicom.dcmread(dest)
+    assert back.file_meta.MediaStorageSOPInstanceUID == ""
+    assert "SOPInstanceUID" not in back
+    assert subprocess.run(["dcmdump", str(dest)], capture_output=True).returncode == 0
+
+
+def test_an_element_built_from_raw_bytes_is_written_as_is() -> None:
+    raw = b"2024-1-1"  # malformed DA, even length
+    ds = Dataset([DataElement(0x00080020, "DA", raw=raw)])
+    assert dicomkit.write_dataset(ds, EXPLICIT) == _explicit(0x00080020, b"DA", raw)
+    assert dicomkit.write_dataset(ds, IMPLICIT) == _implicit(0x00080020, raw)
+
+
+def test_unchanged_deflated_file_keeps_its_data_set_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the compressed stream depends on the compressor; the inflated data set must not
+    from dicomkit.codec import writer
+
+    path = _testdata("image_dfl.dcm")
+    data = Path(path).read_bytes()
+    start = 132 + 12 + struct.unpack_from("<L", data, 140)[0]  # after the meta (PS3.10 7.1)
+    original = zlib.decompressobj(-15).decompress(data[start:])
+    for isal in ("default", "stdlib"):
+        if isal == "stdlib":
+            monkeypatch.setattr(writer, "_isal_zlib", None)
+        out = io.BytesIO()
+        dicomkit.write(dicomkit.read(path), out)
+        written = out.getvalue()
+        assert written[:start] == data[:start]  # preamble and meta as read
+        assert zlib.decompressobj(-15).decompress(written[start:]) == original

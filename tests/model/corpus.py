@@ -1,11 +1,14 @@
-"""A small writer of test corpora with known structure (dicomkit's CLI encoder, Explicit VR LE)."""
+"""A small writer of test corpora with known structure (``dicomkit.write``, Explicit VR LE).
+
+The corpora plant malformed values (bad dates and UIDs, missing SOP Instance UIDs):
+they are written with ``validate=False``, which writes such values verbatim."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from dicomkit.cli._part10 import encode_file
+import dicomkit
 from dicomkit.dataset import DataElement, Dataset
 from dicomkit.dictionary import tag_for_keyword, vr_of
 
@@ -56,7 +59,7 @@ def write(path: Path, **attrs: Any) -> Path:
     """Write one file (parents made); returns its path."""
     path.parent.mkdir(parents=True, exist_ok=True)
     ds = dataset(PixelData=bytes(32), **attrs)
-    path.write_bytes(encode_file(ds, "1.2.840.10008.1.2.1"))
+    dicomkit.write(ds, path, transfer_syntax="1.2.840.10008.1.2.1", validate=False)
     return path
 
 

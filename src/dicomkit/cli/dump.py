@@ -24,18 +24,17 @@ import os
 import struct
 import sys
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from dicomkit.cli import Output, Segments, describe_error
-from dicomkit.cli._part10 import item_length, value_length
 from dicomkit.codec.reader import read
+from dicomkit.codec.writer import encoded_length
 from dicomkit.dataset import DataElement, Dataset, Sequence
 from dicomkit.dictionary import uid_info
 from dicomkit.errors import DicomWarning, EncodeError
 from dicomkit.tag import Tag
-from dicomkit.uid import transfer_syntax
+from dicomkit.uid import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, transfer_syntax
 
 __all__ = ["DumpOptions", "DumpResult", "dump_file", "fragments", "render", "render_file", "run"]
 
@@ -111,7 +110,7 @@ def _element(elem: DataElement, opts: DumpOptions, lines: list[Segments], depth:
         _encapsulated(elem, raw, opts, lines, depth, name)
         return
     value, style = _value(elem, vr, opts)
-    length = len(raw) if raw is not None else _encoded_length(value_length, elem, opts)
+    length = len(raw) if raw is not None else _encoded_length(elem, opts)
     lines.append(_line(depth, elem.tag, vr, value, style, length, elem.VM, name))
 
 
@@ -119,7 +118,7 @@ def _sequence(elem: DataElement, opts: DumpOptions, lines: list[Segments], depth
     items = elem.value or ()
     undefined = elem.undefined_length
     kind = "undefined" if undefined else "explicit"
-    length: int | str = "u/l" if undefined else _encoded_length(value_length, elem, opts)
+    length: int | str = "u/l" if undefined else _encoded_length(elem, opts)
     lines.append(
         _line(
             depth, elem.tag, "SQ", f"(Sequence with {kind} length #={len(items)})", _S_MARK, length, 1, name
@@ -130,7 +129,7 @@ def _sequence(elem: DataElement, opts: DumpOptions, lines: list[Segments], depth
         # items read from a file keep their own length form; in-memory ones follow the sequence
         item_undefined = elem.value.has_undefined_length(item) if from_file else undefined
         ikind = "undefined" if item_undefined else "explicit"
-        ilen: int | str = "u/l" if item_undefined else _encoded_length(item_length, item, opts)
+        ilen: int | str = "u/l" if item_undefined else _encoded_length(item, opts)
         marker = f"(Item with {ikind} length #={len(item)})"
         lines.append(_line(depth + 1, _ITEM_TAG, "na", marker, _S_MARK, ilen, 1, "Item"))
         render(item, opts, lines, depth + 2)
@@ -144,10 +143,11 @@ def _delimiter(depth: int, tag: Tag, name: str) -> Segments:
     return _line(depth, tag, "na", f"({name})", _S_MARK, 0, 0, name)
 
 
-def _encoded_length(measure: Callable[..., int], obj: Any, opts: DumpOptions) -> int | str:
+def _encoded_length(obj: DataElement | Dataset, opts: DumpOptions) -> int | str:
     """The encoded length of a sequence, item or in-memory value ("?" if it cannot be encoded)."""
+    ts = IMPLICIT_VR_LITTLE_ENDIAN if opts.implicit else EXPLICIT_VR_LITTLE_ENDIAN
     try:
-        return measure(obj, implicit=opts.implicit)
+        return encoded_length(obj, ts)
     except EncodeError:
         return "?"
 

@@ -48,10 +48,12 @@ def _uid_text(ds: Dataset, tag: int) -> str:
     return _text(value)
 
 
-def build_meta(ds: Dataset, ts: TransferSyntax, *, unchanged: bool = False) -> Dataset:
+def build_meta(ds: Dataset, ts: TransferSyntax, *, unchanged: bool = False, validate: bool = True) -> Dataset:
     """The File Meta Information to write for ``ds`` in ``ts`` (group length included,
     its value computed on encoding). ``unchanged``: the data set is written as read, so a
-    complete, consistent meta is kept as it is."""
+    complete, consistent meta is kept as it is. A data set without SOP Class or Instance
+    UID is an :class:`EncodeError`; with ``validate=False`` (deliberately broken files,
+    e.g. test data) the Media Storage UID is written empty instead."""
     old = ds.meta if isinstance(ds.meta, Dataset) else None
     meta = Dataset()
     fixed = old is None
@@ -75,6 +77,10 @@ def build_meta(ds: Dataset, ts: TransferSyntax, *, unchanged: bool = False) -> D
         want = _uid_text(ds, ds_tag)
         have = _uid_text(meta, meta_tag)
         if not want and not have:
+            if not validate:
+                meta[meta_tag] = DataElement(meta_tag, VR.UI, raw=b"")
+                fixed = True
+                continue
             raise EncodeError(
                 f"the data set has no {name} {_fmt(ds_tag)} for the File Meta Information", tag=meta_tag
             )

@@ -816,7 +816,9 @@ _SPACE_PADDED = frozenset(
 )
 
 
-def encode_value(tag: int, vr: str, value: Any, *, little: bool, charset: Charset | None) -> bytes:
+def encode_value(
+    tag: int, vr: str, value: Any, *, little: bool, charset: Charset | None, validate: bool = True
+) -> bytes:
     """Encode one element value to its bytes, padded to even length (PS3.5 6.2, 7.1.1).
 
     The inverse of :func:`decode_value`. Accepted values per VR:
@@ -837,7 +839,18 @@ def encode_value(tag: int, vr: str, value: Any, *, little: bool, charset: Charse
 
     Empty values (None, "", (), b"") give b"". SQ is not a value: the writer encodes items.
     Raises :class:`EncodeError` with ``.tag`` and ``.vr`` for a value that cannot be encoded.
+
+    ``validate=False`` writes text values that fail their VR's checks (a malformed date or
+    UID, a value too long, a stray character -- test data, or values kept from a faulty
+    file) verbatim: each value's ``str()`` joined with backslashes, through ``charset``
+    where it can encode them (else UTF-8), padded to even length. Binary VRs are always
+    checked (there is no "verbatim" for a number that does not fit).
     """
+    if not validate and vr in _TEXT_VRS:
+        try:
+            return encode_value(tag, vr, value, little=little, charset=charset)
+        except EncodeError:
+            return _verbatim_text(vr, value, charset)
     if value is None or (isinstance(value, str | bytes | tuple | list | bytearray) and not value):
         return b""
     enc = _ENCODERS.get(vr)
@@ -861,4 +874,20 @@ def encode_value(tag: int, vr: str, value: Any, *, little: bool, charset: Charse
         return data + (b" " if vr in _SPACE_PADDED else b"\x00")
     if n > _MAX_32:
         raise EncodeError(f"value of {n} bytes is too long", tag=tag, vr=vr)
+    return data
+
+
+_TEXT_VRS = _SPACE_PADDED | {"UI"}
+
+
+def _verbatim_text(vr: str, value: Any, charset: Charset | None) -> bytes:
+    """A text value as given, unchecked (``encode_value(..., validate=False)``)."""
+    values = value if isinstance(value, tuple | list) else (value,)
+    text = "\\".join("" if v is None else str(v) for v in values)
+    try:
+        data = _charset_bytes(vr, text, charset)
+    except (EncodeError, _Bad, UnicodeError):
+        data = text.encode("utf-8", "surrogateescape")
+    if len(data) & 1:
+        data += b" " if vr in _SPACE_PADDED else b"\x00"
     return data

@@ -34,7 +34,7 @@ from dicomkit.errors import EncodeError, UnsupportedTransferSyntaxError
 from dicomkit.uid import EXPLICIT_VR_LITTLE_ENDIAN, TransferSyntax, transfer_syntax
 from dicomkit.vr import VR
 
-__all__ = ["SequenceLength", "write", "write_dataset"]
+__all__ = ["DEFAULT_DEFLATE_LEVEL", "SequenceLength", "deflate", "encoded_length", "write", "write_dataset"]
 
 SequenceLength = Literal["preserve", "defined", "undefined"]
 
@@ -86,7 +86,9 @@ def _resolve_ts(value: str | TransferSyntax | None, ds: Dataset | None) -> Trans
 class _Encoder:
     """Encodes data sets in one encoding into one growing buffer."""
 
-    def __init__(self, little: bool, implicit: bool, sequence_length: SequenceLength) -> None:
+    def __init__(
+        self, little: bool, implicit: bool, sequence_length: SequenceLength, *, validate: bool = True
+    ) -> None:
         if sequence_length not in ("preserve", "defined", "undefined"):
             raise ValueError(
                 f"sequence_length must be preserve, defined or undefined, not {sequence_length!r}"
@@ -97,6 +99,13 @@ class _Encoder:
         self.out = bytearray()
         #: False while everything written so far is the bytes it was read from
         self.changed = False
+        #: text values that fail their VR's checks: an error (True) or written verbatim
+        self.validate = validate
+        #: the buffer the top-level data set was read from, and the offset in it of
+        #: ``out[0]`` while the output is a verbatim copy (None: not known yet). A raw
+        #: element found elsewhere means something between was deleted or resized.
+        self.src_buf: bytes | None = None
+        self.delta: int | None = None
         self._impl = _IMPL[little]
         self._short = _SHORT_HDR[little]
         self._long = _LONG_HDR[little]
@@ -122,6 +131,7 @@ class _Encoder:
             self.changed = True
         buf = ds._buf
         view = memoryview(buf) if same and buf else None
+        track = same and buf is self.src_buf and bool(buf)
         out = self.out
         cs = self._charset(ds, parent_cs)
         run_start = run_end = -1
@@ -167,6 +177,8 @@ class _Encoder:
                             assert view is not None
                             out += view[run_start:run_end]
                         run_start = entry
+                        if track:
+                            self._at_source(entry)
                     run_end = end
                     continue
             if run_end >= 0:
@@ -187,6 +199,15 @@ class _Encoder:
             assert view is not None
             out += view[run_start:run_end]
         self._close_group(gl_pos, gl_old)
+
+    def _at_source(self, offset: int) -> None:
+        """The next output byte is the source byte at ``offset``: is the output still a
+        verbatim copy (no element deleted, inserted or resized before it)?"""
+        delta = offset - len(self.out)
+        if self.delta is None:
+            self.delta = delta
+        elif delta != self.delta:
+            self.changed = True
 
     def _close_group(self, gl_pos: int, old: int) -> None:
         if gl_pos < 0:
@@ -242,7 +263,7 @@ class _Encoder:
             if raw is not None and v is raw:
                 value = raw + vr.pad_byte if len(raw) & 1 else raw
             else:
-                value = encode_value(tag, vr, v, little=self.little, charset=cs)
+                value = encode_value(tag, vr, v, little=self.little, charset=cs, validate=self.validate)
         n = len(value)
         if not self.implicit and header_vr not in _LONG_VRS and n > 0xFFFF:
             header_vr = "UN"  # too long for a 16-bit length (PS3.5 6.2.2 note)
@@ -406,29 +427,127 @@ def _with_extended_offsets(ds: Dataset) -> Dataset:
     return out
 
 
+def _source_start(ds: Dataset) -> int | None:
+    """Where the top-level data set of ``ds`` starts in the buffer it was read from (None:
+    not read from a file, or not known)."""
+    meta = ds.meta
+    if not isinstance(meta, Dataset) or not isinstance(meta._source, _Context):
+        return None if ds.meta is not None or not isinstance(ds._source, _Context) else 0
+    ts = transfer_syntax(str(meta.get(0x00020010) or "").strip(" \x00"))
+    if ts is not None and ts.deflated:
+        return 0  # the data set is the inflated stream
+    entry = meta._d.get(0x00020000)  # before get(): that makes the raw entry an element
+    gl = meta.get(0x00020000)
+    if type(entry) is not int:
+        entry = 132 if ds.preamble is not None else -1  # after the preamble and "DICM"
+    if not isinstance(gl, int) or entry < 0:
+        return None
+    return entry + 12 + gl  # (0002,0000) is Explicit VR LE UL: 12 bytes (PS3.10 7.1)
+
+
 def _encode(
-    ds: Dataset, ts: TransferSyntax, sequence_length: SequenceLength
+    ds: Dataset,
+    ts: TransferSyntax,
+    sequence_length: SequenceLength,
+    *,
+    deflate_level: int = -1,
+    validate: bool = True,
 ) -> tuple[bytes | bytearray, bool]:
     _check_conversion(ds, ts)
     ds = _with_extended_offsets(ds)
-    enc = _Encoder(ts.little_endian, ts.implicit_vr, sequence_length)
+    enc = _Encoder(ts.little_endian, ts.implicit_vr, sequence_length, validate=validate)
+    start = _source_start(ds)
+    if start is not None:
+        ds._order()  # a lazily scanned data set: its final buffer
+        enc.src_buf = ds._buf
+        enc.delta = start
     enc.dataset(ds, None, top=True)
+    if start is not None and len(enc.out) + start < len(ds._buf):
+        # the last elements were deleted, or the source had more after them. (A larger
+        # output says nothing: a big value read from a file is not in ``ds._buf``.)
+        enc.changed = True
     body: bytes | bytearray = enc.out
     if ts.deflated:
-        c = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
-        body = c.compress(body) + c.flush()
+        body = deflate(body, deflate_level)
         if len(body) & 1:
             body += b"\0"  # the file stays of even length (PS3.5 A.5)
     return body, enc.changed
 
 
+#: the compression level (zlib's scale, 0-9) of Deflated Explicit VR Little Endian data sets
+DEFAULT_DEFLATE_LEVEL = 6
+
+_UNSET: Any = object()
+#: ISA-L's zlib-compatible module when the optional ``isal`` package is installed (looked
+#: up on first use, not at import); None: the standard library's zlib
+_isal_zlib: Any = _UNSET
+
+
+def deflate(data: bytes | bytearray, level: int = -1) -> bytes:
+    """``data`` as a raw deflate stream (RFC 1951, no zlib or gzip wrapper: PS3.5 A.5).
+
+    ``level`` is zlib's 0 (stored) to 9 (smallest); -1 is :data:`DEFAULT_DEFLATE_LEVEL`.
+    With the optional ``isal`` package (python-isal, Intel ISA-L; ``pip install
+    dicomkit[speedups]``), levels 1-9 use ISA-L's compressor, several times faster than
+    zlib at a compression ratio about as good: 1-3 map to ISA-L level 1, 4-6 to 2 (its
+    default), 7-9 to 3. Any inflater reads the result; without ``isal``, stdlib zlib.
+    """
+    global _isal_zlib
+    if level == -1:
+        level = DEFAULT_DEFLATE_LEVEL
+    if not 0 <= level <= 9:
+        raise ValueError(f"deflate_level is 0..9 (or -1 for the default), not {level}")
+    if _isal_zlib is _UNSET:
+        import importlib
+
+        try:
+            _isal_zlib = importlib.import_module("isal.isal_zlib")
+        except ImportError:
+            _isal_zlib = None
+    if level and _isal_zlib is not None:
+        c = _isal_zlib.compressobj((level + 2) // 3, _isal_zlib.DEFLATED, -15)
+    else:
+        c = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return bytes(c.compress(data) + c.flush())
+
+
 def write_dataset(
-    ds: Dataset, transfer_syntax: str | TransferSyntax, *, sequence_length: SequenceLength = "preserve"
+    ds: Dataset,
+    transfer_syntax: str | TransferSyntax,
+    *,
+    sequence_length: SequenceLength = "preserve",
+    deflate_level: int = -1,
+    validate: bool = True,
 ) -> bytes:
     """The bare data set (no preamble or File Meta Information) encoded in
-    ``transfer_syntax``, as a DIMSE message or a DICOMweb part carries it."""
+    ``transfer_syntax``, as a DIMSE message or a DICOMweb part carries it. The options
+    are :func:`write`'s."""
     ts = _resolve_ts(transfer_syntax, None)
-    return bytes(_encode(ds, ts, sequence_length)[0])
+    return bytes(_encode(ds, ts, sequence_length, deflate_level=deflate_level, validate=validate)[0])
+
+
+def encoded_length(
+    obj: DataElement | Dataset,
+    transfer_syntax: str | TransferSyntax,
+    *,
+    charset: Charset | None = None,
+    validate: bool = True,
+) -> int:
+    """The value length ``obj`` has when encoded in ``transfer_syntax`` (PS3.5 7.1): of a
+    :class:`DataElement`, its value (of a sequence: all its items with their item and
+    delimitation headers, as :func:`write` would emit them); of a :class:`Dataset`, its
+    content as an item's value. ``charset`` is the character set in force for text values
+    made in memory (the item's own (0008,0005) takes precedence); :class:`EncodeError`
+    when a value cannot be encoded."""
+    ts = _resolve_ts(transfer_syntax, None)
+    enc = _Encoder(ts.little_endian, ts.implicit_vr, "preserve", validate=validate)
+    if isinstance(obj, Dataset):
+        enc.dataset(obj, charset)
+        return len(enc.out)
+    enc.element(obj, charset)
+    out = enc.out
+    header = 8 if ts.implicit_vr or out[4:6].decode("latin-1") not in _LONG_VRS else 12
+    return len(out) - header
 
 
 def write(
@@ -438,6 +557,8 @@ def write(
     transfer_syntax: str | TransferSyntax | None = None,
     sequence_length: SequenceLength = "preserve",
     preamble: bytes | None = None,
+    deflate_level: int = -1,
+    validate: bool = True,
 ) -> None:
     """Write ``ds`` as a DICOM Part 10 file to a path (atomically) or a binary file.
 
@@ -446,7 +567,12 @@ def write(
     :func:`dicomkit.codec.filemeta.build_meta`). ``sequence_length`` keeps each sequence's
     and item's defined or undefined length as read ("preserve"), or writes them all
     "defined" or "undefined". ``preamble`` (128 bytes) defaults to ``ds.preamble``, else
-    zeros. Nothing is written when encoding fails; a path is replaced only by a complete file.
+    zeros. ``deflate_level`` (zlib's 0-9; -1: :data:`DEFAULT_DEFLATE_LEVEL`) applies to
+    Deflated Explicit VR Little Endian (see :func:`deflate`). ``validate=False`` writes text
+    values that fail their VR's checks verbatim instead of raising :class:`EncodeError`
+    (see :func:`dicomkit.codec.values.encode_value`); an element built from raw bytes,
+    ``DataElement(tag, vr, raw=b"...")``, is always written as is (padded to even length).
+    Nothing is written when encoding fails; a path is replaced only by a complete file.
     """
     ts = _resolve_ts(transfer_syntax, ds)
     pre = preamble if preamble is not None else ds.preamble
@@ -454,8 +580,8 @@ def write(
         pre = bytes(128)
     if len(pre) != 128:
         raise ValueError(f"the preamble is 128 bytes, not {len(pre)}")
-    body, changed = _encode(ds, ts, sequence_length)
-    meta = build_meta(ds, ts, unchanged=not changed)
+    body, changed = _encode(ds, ts, sequence_length, deflate_level=deflate_level, validate=validate)
+    meta = build_meta(ds, ts, unchanged=not changed, validate=validate)
     menc = _Encoder(True, False, "preserve")
     menc.dataset(meta, None)
     chunks = (bytes(pre), b"DICM", menc.out, body)
