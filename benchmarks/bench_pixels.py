@@ -9,14 +9,23 @@ bits above Bits Stored as stored, where dicomkit and pydicom sign-fill them; the
 native  the generated corpus (benchmarks/corpus.py: 512x512 int16 CT/MR, Explicit VR LE):
         ``pixel_array(dicomkit.read(p))`` vs ``pydicom.dcmread(p).pixel_array`` vs
         ``dicomsdl.open_file(p).pixelData(storedvalue=True)``. Targets: dicomkit >= 5x pydicom, >= 1.0x dicomsdl.
+        ``dicomkit-read_pixels`` is ``dicomkit.pixels.decode.read_pixels(p)`` (the data set read without
+        its pixel data, then the pixels read straight into the array's buffer): information.
 clean   the same files with their pixel values inside Bits Stored (cached next to the corpus), so
         no correction is needed: dicomkit returns a view. For information (no target).
 rle     the first files of the corpus compressed with DCMTK ``dcmcrle`` (cached next to the corpus):
-        dicomkit's numpy RLE decoder vs pydicom's own RLE decoder (``decoding_plugin="pydicom"``).
-        Target: dicomkit >= 3x pydicom. pylibjpeg-rle (compiled) and dicomsdl are timed for
-        information.
+        dicomkit's numpy-only RLE decoder (imagecodecs' PackBits switched off) vs pydicom's own RLE
+        decoder (``decoding_plugin="pydicom"``). Target: dicomkit >= 3x pydicom.
+        ``dicomkit-imagecodecs`` (PackBits in C, the default when the codecs extra is installed),
+        pylibjpeg-rle (compiled) and dicomsdl are timed for information.
+frame   one frame of a 2,000-frame RLE file (64x64 16-bit, generated once next to the corpus):
+        bytes read (``/proc/self/io`` rchar) and peak traced memory (tracemalloc: Python and numpy
+        allocations) for ``read_pixels(path, k)``, for ``pixel_array(dicomkit.read(path), k)`` and
+        for pydicom 3's ``pydicom.pixels.pixel_array(path, index=k)``; information (the test suite
+        checks the bytes read).
 
-Reported: median pass time over the rounds, files/s, and ``peer / dicomkit`` time ratios.
+Reported: median pass time over the rounds, files/s, and ``peer / dicomkit`` time ratios; the
+same ratios in CPU time (``time.process_time``), less sensitive to other load on the machine.
 """
 
 from __future__ import annotations
@@ -42,12 +51,29 @@ except ImportError:  # run as a script: benchmarks/ itself is sys.path[0]
 TARGETS = {("native", "pydicom"): 5.0, ("native", "dicomsdl"): 1.0, ("rle", "pydicom"): 3.0}
 
 
-def _dicomkit() -> Callable[[Path], Any]:
+def _dicomkit(*, numpy_only: bool = False) -> Callable[[Path], Any]:
     import dicomkit
+    import dicomkit.pixels.rle as rle
     from dicomkit.pixels import pixel_array
 
     def run(path: Path) -> Any:
         return pixel_array(dicomkit.read(path))
+
+    def run_numpy(path: Path) -> Any:
+        saved, rle._PACKBITS = rle._PACKBITS, None
+        try:
+            return pixel_array(dicomkit.read(path))
+        finally:
+            rle._PACKBITS = saved
+
+    return run_numpy if numpy_only else run
+
+
+def _dicomkit_read_pixels() -> Callable[[Path], Any]:
+    from dicomkit.pixels.decode import read_pixels
+
+    def run(path: Path) -> Any:
+        return read_pixels(path)[1]
 
     return run
 
@@ -116,7 +142,10 @@ def _rle_files(files: list[Path], count: int) -> list[Path]:
     return out
 
 
-def _time(readers: dict[str, Callable[[Path], Any]], files: list[Path], rounds: int) -> dict[str, float]:
+def _time(
+    readers: dict[str, Callable[[Path], Any]], files: list[Path], rounds: int
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Median wall and CPU seconds per pass, by reader."""
     import numpy as np
 
     names = list(readers)
@@ -129,16 +158,94 @@ def _time(readers: dict[str, Callable[[Path], Any]], files: list[Path], rounds: 
             if not same:
                 raise SystemExit(f"{name} disagrees with {names[0]} on {f}")
     times: dict[str, list[float]] = {n: [] for n in names}
+    cpu: dict[str, list[float]] = {n: [] for n in names}
     for k in range(rounds):
         order = names[k % len(names) :] + names[: k % len(names)]
         for name in order:
             fn = readers[name]
             gc.collect()
+            c0 = time.process_time()
             t0 = time.perf_counter()
             for f in files:
                 fn(f)
             times[name].append(time.perf_counter() - t0)
-    return {n: statistics.median(t) for n, t in times.items()}
+            cpu[name].append(time.process_time() - c0)
+    return (
+        {n: statistics.median(t) for n, t in times.items()},
+        {n: statistics.median(t) for n, t in cpu.items()},
+    )
+
+
+def _many_frames_file(files: list[Path], frames: int = 2000) -> Path | None:
+    """A 2,000-frame RLE Lossless file (64x64 16-bit frames, Basic Offset Table), cached:
+    written natively by dicomkit, compressed by DCMTK ``dcmcrle`` (None without DCMTK)."""
+    import numpy as np
+
+    import dicomkit
+    from dicomkit.dataset import DataElement
+
+    path = files[0].parent.parent / f"{files[0].parent.name}-rle-{frames}-frames.dcm"
+    if path.exists():
+        return path
+    if not shutil.which("dcmcrle"):
+        return None
+    rng = np.random.default_rng(2000)
+    ds = dicomkit.read(files[0], stop_before_pixels=True)
+    ds.meta = None
+    ds.Rows = ds.Columns = 64
+    ds.NumberOfFrames = str(frames)
+    ds.PixelRepresentation = 0
+    ramp = np.add.outer(np.arange(64), np.arange(64)).astype(np.uint16) * 16
+    pixels = ramp + rng.integers(0, 8, size=(frames, 64, 64), dtype=np.uint16)
+    ds[0x7FE00010] = DataElement(0x7FE00010, "OW", pixels.astype("<u2").tobytes())
+    native = path.with_suffix(".native.partial")
+    dicomkit.write(ds, native, transfer_syntax="1.2.840.10008.1.2.1")
+    tmp = path.with_suffix(".partial")
+    subprocess.run(["dcmcrle", "+ot", str(native), str(tmp)], check=True, capture_output=True)
+    native.unlink()
+    tmp.rename(path)
+    return path
+
+
+def _rchar() -> int:
+    try:
+        with open("/proc/self/io") as fh:
+            return next(int(line.split()[1]) for line in fh if line.startswith("rchar:"))
+    except (OSError, StopIteration):
+        return -1
+
+
+def _one_frame(path: Path, index: int) -> dict[str, dict[str, float]]:
+    """Bytes read, peak traced memory and time to decode frame ``index`` of ``path``."""
+    import tracemalloc
+
+    import pydicom.pixels
+
+    import dicomkit
+    from dicomkit.pixels import pixel_array
+    from dicomkit.pixels.decode import read_pixels
+
+    ways: dict[str, Callable[[], Any]] = {
+        "dicomkit read_pixels": lambda: read_pixels(path, index)[1],
+        "dicomkit pixel_array(read)": lambda: pixel_array(dicomkit.read(path), index),
+        "pydicom pixels.pixel_array": lambda: pydicom.pixels.pixel_array(
+            str(path), index=index, decoding_plugin="pydicom"
+        ),
+    }
+    out: dict[str, dict[str, float]] = {}
+    for name, fn in ways.items():
+        fn()  # warm
+        gc.collect()
+        t0 = time.perf_counter()
+        fn()
+        elapsed = time.perf_counter() - t0  # timed without tracemalloc (it slows allocations)
+        r0 = _rchar()
+        tracemalloc.start()
+        fn()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        out[name] = {"bytes_read": _rchar() - r0, "peak_traced_bytes": peak, "seconds": elapsed}
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,7 +262,11 @@ def main(argv: list[str] | None = None) -> int:
     files = corpus.ensure_corpus(None, corpus.Shape.for_files(args.files))
     results: dict[str, Any] = {"files": len(files), "rounds": args.rounds, "workloads": {}}
 
-    native: dict[str, Callable[[Path], Any]] = {"dicomkit": _dicomkit(), "pydicom": _pydicom()}
+    native: dict[str, Callable[[Path], Any]] = {
+        "dicomkit": _dicomkit(),
+        "dicomkit-read_pixels": _dicomkit_read_pixels(),
+        "pydicom": _pydicom(),
+    }
     sdl = _dicomsdl()
     if sdl is not None:
         native["dicomsdl"] = sdl
@@ -165,7 +276,11 @@ def main(argv: list[str] | None = None) -> int:
 
     if shutil.which("dcmcrle"):
         rle_files = _rle_files(files, args.rle_files)
-        rle: dict[str, Callable[[Path], Any]] = {"dicomkit": _dicomkit(), "pydicom": _pydicom("pydicom")}
+        rle: dict[str, Callable[[Path], Any]] = {
+            "dicomkit": _dicomkit(numpy_only=True),
+            "dicomkit-imagecodecs": _dicomkit(),
+            "pydicom": _pydicom("pydicom"),
+        }
         try:
             import rle as _pylibjpeg_rle  # noqa: F401  (pylibjpeg-rle)
 
@@ -176,18 +291,35 @@ def main(argv: list[str] | None = None) -> int:
             rle["dicomsdl"] = sdl
         results["workloads"]["rle"] = (len(rle_files), _time(rle, rle_files, args.rounds))
 
-    rows = []
-    for workload, (n, medians) in results["workloads"].items():
-        base = medians["dicomkit"]
+    many = _many_frames_file(files)
+    results["frame"] = _one_frame(many, 1234) if many is not None else {}
+
+    rows = []  # run_all.py reads these 8 fields; CPU-time ratios are in "cpu_ratios"
+    cpu_ratios: dict[str, float] = {}
+    for workload, (n, (medians, cpu)) in results["workloads"].items():
+        base, cpu_base = medians["dicomkit"], cpu["dicomkit"]
         for name, t in medians.items():
             ratio = t / base
             target = TARGETS.get((workload, name))
             verdict = "" if target is None else ("PASS" if ratio >= target else "FAIL")
             rows.append((workload, name, n, t, n / t, ratio, target, verdict))
-    print(f"{'workload':8} {'reader':14} {'files':>5} {'median s':>9} {'files/s':>9} {'peer/dk':>8} target")
+            cpu_ratios[f"{workload}/{name}"] = round(cpu[name] / cpu_base, 3)
+    results["cpu_ratios"] = cpu_ratios
+    print(
+        f"{'workload':8} {'reader':22} {'files':>5} {'median s':>9} {'files/s':>9} {'peer/dk':>8} "
+        f"{'cpu p/dk':>8} target"
+    )
     for workload, name, n, t, fps, ratio, target, verdict in rows:
+        cpu_ratio = cpu_ratios[f"{workload}/{name}"]
         tgt = f">= {target:.1f}x {verdict}" if target is not None else ""
-        print(f"{workload:8} {name:14} {n:5d} {t:9.3f} {fps:9.1f} {ratio:7.2f}x {tgt}")
+        print(f"{workload:8} {name:22} {n:5d} {t:9.3f} {fps:9.1f} {ratio:7.2f}x {cpu_ratio:7.2f}x {tgt}")
+    if many is not None:
+        print(f"one frame of {many.name} ({many.stat().st_size} bytes):")
+    for name, e in results["frame"].items():
+        print(
+            f"  {name:28} read {e['bytes_read']:>10} bytes, peak traced {e['peak_traced_bytes']:>10} bytes, "
+            f"{e['seconds'] * 1e3:.1f} ms"
+        )
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, **results}, indent=2, default=str) + "\n")
     return 0 if all(r[7] != "FAIL" for r in rows) else 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 import zlib
+from pathlib import Path
 
 import pytest
 
@@ -352,6 +353,24 @@ def test_numpy_and_accelerated_packbits_agree() -> None:
     assert fast.tobytes() == slow.tobytes() == data
 
 
+@pytest.mark.parametrize("replicate_runs", [0, 1, 40, 5000], ids=lambda n: f"{n}-runs")
+def test_numpy_packbits_with_few_and_many_replicate_runs(replicate_runs: int) -> None:
+    # noise with a chosen number of repeated stretches: the slices-and-fills path (few runs)
+    # and the np.repeat path (many) against the data encoded (and, when installed, imagecodecs)
+    rng = np.random.default_rng(replicate_runs)
+    noise = rng.permutation(np.arange(256, dtype=np.uint8).repeat(200))  # no two equal neighbours...
+    noise = noise[np.concatenate(([True], noise[1:] != noise[:-1]))]  # ...at all
+    parts = np.array_split(noise, replicate_runs + 1)
+    pieces = [parts[0].tobytes()]
+    for k, part in enumerate(parts[1:]):
+        pieces.append(bytes([int(part[0]) if part.size else 7]) * (2 + k % 150) + part.tobytes())
+    data = b"".join(pieces)
+    enc = _packbits(data) + b"\x80"  # ends with a no-op header (PS3.5 G.3.1)
+    slow = decode_segment(enc, len(data), accelerate=False)
+    assert slow.tobytes() == data
+    assert decode_segment(enc, len(data)).tobytes() == data
+
+
 def test_segmented_lut_discrete_linear_and_indirect_segments() -> None:
     # PS3.3 C.7.9.2: discrete (0) 10,20,30; linear (1) two steps to 50; indirect (2) re-runs the
     # two segments at word offset 0 (offset split into low and high 16-bit words).
@@ -367,3 +386,119 @@ def test_segmented_lut_discrete_linear_and_indirect_segments() -> None:
         _expand_segmented(np.array([2, 1, 0, 0], dtype=np.uint16), 2)  # points at itself
     with pytest.raises(PixelDataError, match="unknown segment type"):
         _expand_segmented(np.array([5, 1, 0], dtype=np.uint16), 1)
+
+
+# -- read_pixels: a file and its pixels, reading only the bytes needed -----------------------
+
+_PYDICOM_FILES = [
+    "CT_small.dcm",  # 16-bit signed, explicit LE
+    "MR_small_bigendian.dcm",  # explicit BE
+    "SC_rgb.dcm",
+    "SC_rgb_2frame.dcm",
+    "SC_rgb_expb_2frame.dcm",  # big endian, 2 frames
+    "SC_rgb_16bit_2frame.dcm",
+    "SC_ybr_full_422_uncompressed.dcm",
+    "emri_small.dcm",  # 10 frames
+    "OBXXXX1A.dcm",
+    "emri_small_RLE.dcm",  # encapsulated: offset table and one frame's fragments
+    "SC_rgb_rle_2frame.dcm",
+    "MR_small_RLE.dcm",
+    "liver.dcm",  # deflated? no: read whole when the pixel data cannot be located
+]
+
+
+@pytest.mark.parametrize("name", _PYDICOM_FILES)
+def test_read_pixels_equals_pydicom(name: str) -> None:
+    pydicom = pytest.importorskip("pydicom")
+    from pydicom.data import get_testdata_file
+
+    from dicomkit.pixels.decode import read_pixels
+
+    path = get_testdata_file(name)
+    assert isinstance(path, str)
+    theirs = pydicom.dcmread(path)
+    theirs.pixel_array_options(decoding_plugin="pydicom" if "RLE" in name.upper() else "")
+    expected = theirs.pixel_array
+    ds, arr = read_pixels(path)
+    assert arr.dtype == expected.dtype and arr.shape == expected.shape
+    assert np.array_equal(arr, expected)
+    assert ds.SOPInstanceUID == theirs.SOPInstanceUID
+    frames = int(theirs.get("NumberOfFrames") or 1)
+    for k in {0, frames - 1}:
+        _, one = read_pixels(path, k)
+        assert np.array_equal(one, expected[k] if frames > 1 else expected)
+
+
+class _Counting:
+    """A file opened through it counts the bytes read."""
+
+    total = 0
+
+    def __init__(self, fh: object) -> None:
+        self.fh = fh
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.fh.read(n)  # type: ignore[attr-defined]
+        _Counting.total += len(data)
+        return data  # type: ignore[no-any-return]
+
+    def readinto(self, buf: bytearray) -> int:
+        n = self.fh.readinto(buf)  # type: ignore[attr-defined]
+        _Counting.total += n
+        return n  # type: ignore[no-any-return]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.fh, name)
+
+    def __enter__(self) -> _Counting:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.fh.close()  # type: ignore[attr-defined]
+
+
+def _count_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    from dicomkit.codec import reader
+    from dicomkit.pixels import decode
+
+    real_open = builtins.open
+    _Counting.total = 0
+
+    def counting_open(*args: object, **kwargs: object) -> _Counting:
+        return _Counting(real_open(*args, **kwargs))  # type: ignore[call-overload]
+
+    monkeypatch.setattr(reader, "open", counting_open, raising=False)
+    monkeypatch.setattr(decode, "open", counting_open, raising=False)
+
+
+@pytest.mark.parametrize("encapsulated", [False, True], ids=["native", "rle"])
+def test_one_frame_of_2000_reads_only_that_frame(
+    encapsulated: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dicomkit
+    from dicomkit.pixels.decode import read_pixels
+
+    n, rows, cols = 2000, 32, 32
+    rng = np.random.default_rng(5)
+    frames = rng.integers(0, 4096, size=(n, rows, cols), dtype=np.uint16)
+    ds = make(b"", rows=rows, cols=cols, ba=16, bs=12, frames=n, vr="OW")
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7.3"
+    ds.SOPInstanceUID = "1.2.3.2000"
+    if encapsulated:
+        ds[0x7FE00010] = DataElement(0x7FE00010, "OB", [_rle_frame(f) for f in frames], undefined_length=True)
+        ts = "1.2.840.10008.1.2.5"
+    else:
+        ds[0x7FE00010] = DataElement(0x7FE00010, "OW", frames.astype("<u2").tobytes())
+        ts = LE
+    ds.meta = None  # made here: the writer builds the meta for ``ts``
+    path = tmp_path / "many.dcm"
+    dicomkit.write(ds, path, transfer_syntax=ts)
+    size = path.stat().st_size
+    _count_reads(monkeypatch)
+    _, one = read_pixels(path, 1234)
+    assert np.array_equal(one, frames[1234])
+    frame_bytes = rows * cols * 2
+    # the header chunk the reader reads first, the offset table (4 bytes a frame), one frame
+    assert _Counting.total < 16384 + 4 * n + 2 * frame_bytes + 1024 < size // 10

@@ -21,6 +21,7 @@ from dicomkit.pixels.decode import (
     iter_frames,
     pixel_array,
     pixel_info,
+    read_pixels,
 )
 from dicomkit.pixels.display import (
     VOI_FUNCTIONS,
@@ -57,6 +58,7 @@ __all__ = [
     "palette_lut",
     "pixel_array",
     "pixel_info",
+    "read_pixels",
     "set_pixel_data",
     "to_display",
     "to_nifti",

@@ -17,6 +17,13 @@ Decoders are chosen by transfer syntax (a registry keyed by UID):
 Encapsulated frames are located through the offset tables (:mod:`dicomkit.codec.encaps`); one
 frame is decoded without decoding the others.
 
+``read_pixels(path, frame=None)`` reads a file and its pixels in one go: the data set is read
+without its pixel data (``stop_before_pixels``), then the pixel data is read from the file
+straight into the array's own buffer (native: one copy, corrected in place; a single frame:
+only that frame's bytes; encapsulated: the offset table and that frame's fragments only).
+Files it cannot handle that way (deflated, pixel data not right after the other elements,
+no usable offset table, ...) are read whole and decoded by ``pixel_array``.
+
 What comes back matches pydicom 3's default ``Dataset.pixel_array``:
 
 * shapes (rows, cols), (rows, cols, samples), (frames, rows, cols[, samples]) — a frame
@@ -42,6 +49,8 @@ missing frame, or data too short for even one frame, raises ``PixelDataError``.
 
 from __future__ import annotations
 
+import os
+import struct
 import warnings
 import zlib
 from collections.abc import Callable, Iterator
@@ -51,13 +60,21 @@ from typing import Any
 import numpy as np
 
 from dicomkit.codec import encaps
+from dicomkit.codec.reader import _Context, _entry_location, read
 from dicomkit.dataset import Dataset
 from dicomkit.errors import DicomWarning, PixelDataError, UnsupportedTransferSyntaxError
 from dicomkit.pixels.color import convert_color_space
 from dicomkit.pixels.rle import decode_rle_frame
 from dicomkit.uid import transfer_syntax
 
-__all__ = ["PixelInfo", "TruncatedPixelDataWarning", "iter_frames", "pixel_array", "pixel_info"]
+__all__ = [
+    "PixelInfo",
+    "TruncatedPixelDataWarning",
+    "iter_frames",
+    "pixel_array",
+    "pixel_info",
+    "read_pixels",
+]
 
 PIXEL_DATA = 0x7FE00010
 FLOAT_PIXEL_DATA = 0x7FE00008
@@ -146,7 +163,32 @@ class PixelInfo:
         return pixels * self.samples_per_pixel * self.bits_allocated
 
 
+#: Samples per Pixel, Planar Configuration, Rows, Columns, Bits Allocated/Stored, High Bit,
+#: Pixel Representation: US in PS3.6
+_US_TAGS = frozenset(
+    {0x00280002, 0x00280006, 0x00280010, 0x00280011, 0x00280100, 0x00280101, 0x00280102, 0x00280103}
+)
+
+
+def _raw_us(ds: Dataset, tag: int) -> int | None:
+    """A US value straight from the bytes read (None: not a raw 2-byte US entry): the pixel
+    module's numbers without building their elements."""
+    if tag not in _US_TAGS:
+        return None  # (in implicit VR the bytes say nothing about the VR: only known US tags)
+    entry = ds._d.get(tag)
+    ctx = ds._source
+    if type(entry) is not int or not isinstance(ctx, _Context):
+        return None
+    vrb, off, ln = _entry_location(entry, ds._buf, ctx.little, ctx.implicit)
+    if ln != 2 or (vrb is not None and vrb != b"US"):
+        return None
+    return int.from_bytes(ds._buf[off : off + 2], "little" if ctx.little else "big")
+
+
 def _int(ds: Dataset, tag: int, name: str, default: int | None = None) -> int:
+    fast = _raw_us(ds, tag)
+    if fast is not None:
+        return fast
     value = ds.get(tag)
     if isinstance(value, tuple):
         value = value[0] if value else None
@@ -190,7 +232,10 @@ def pixel_info(ds: Dataset) -> PixelInfo:
         raise PixelDataError(
             "the data set has more than one of Pixel Data, Float and Double Float Pixel Data"
         )
-    tag = tags[0]
+    return _pixel_info(ds, tags[0])
+
+
+def _pixel_info(ds: Dataset, tag: int) -> PixelInfo:
     uid, little = _syntax(ds)
     rows = _int(ds, 0x00280010, "Rows")
     columns = _int(ds, 0x00280011, "Columns")
@@ -689,3 +734,192 @@ def iter_frames(ds: Dataset, *, as_rgb: bool = True) -> Iterator[np.ndarray]:
     data, vr = _native_source(ds, info)
     for k in range(have):
         yield _finish_native(_native_frames(data, vr, info, k, 1)[0], info, as_rgb)
+
+
+# -- reading a file and its pixels -----------------------------------------------------------
+
+_ITEM = 0xFFFEE000
+_SEQ_DELIM = 0xFFFEE0DD
+
+
+def read_pixels(
+    path: str | os.PathLike[str], frame: int | None = None, *, as_rgb: bool = True
+) -> tuple[Dataset, np.ndarray]:
+    """Read the file at ``path`` and decode its pixels (all frames, or frame ``frame``).
+
+    Returns the data set (read without (7FE0,0010) Pixel Data, as with
+    ``read(path, stop_before_pixels=True)``) and the array, as :func:`pixel_array` returns
+    it but writable and owned (no view on a read buffer). Only the bytes needed are read:
+    native data straight into the array's buffer (one frame: only its bytes), encapsulated
+    data the offset table and the frame's fragments. Files where the pixel data cannot be
+    located that way are read whole (then the data set has its Pixel Data).
+    """
+    ds = read(path, stop_before_pixels=True)
+    where = _pixel_location(ds)
+    if where is not None:
+        with open(path, "rb", buffering=0) as fh:
+            got = _read_located(ds, fh, where, frame, as_rgb)
+        if got is not None:
+            return ds, got
+    full = read(path)
+    return full, pixel_array(full, frame, as_rgb=as_rgb)
+
+
+def _pixel_location(ds: Dataset) -> int | None:
+    """The file offset of the (7FE0,0010) header in the file ``ds`` was read from with
+    ``stop_before_pixels``: right after the last element read (None: not known)."""
+    meta = ds.meta
+    ctx = ds._source
+    if meta is None or not isinstance(ctx, _Context) or ctx.parent is not None:
+        return None
+    ts = transfer_syntax(str(meta.get(0x00020010) or "").strip(" \x00"))
+    if ts is None or ts.deflated:
+        return None  # the data set is an inflated stream: no file offsets
+    order = ds._order()  # completes a lazy scan
+    if not order or FLOAT_PIXEL_DATA in ds._d or DOUBLE_FLOAT_PIXEL_DATA in ds._d:
+        return None
+    entry = ds._d[order[-1]]
+    if type(entry) is not int:
+        return None  # a sequence or an element in its own buffer: its end is not known here
+    _, off, ln = _entry_location(entry, ds._buf, ctx.little, ctx.implicit)
+    if ln == 0xFFFFFFFF:
+        return None
+    return int(off + ln)
+
+
+def _read_located(ds: Dataset, fh: Any, pos: int, frame: int | None, as_rgb: bool) -> np.ndarray | None:
+    ctx = ds._source
+    assert isinstance(ctx, _Context)
+    little, implicit = ctx.little, ctx.implicit
+    fh.seek(pos)
+    head = fh.read(12)
+    if len(head) < 8:
+        return None
+    order = "<" if little else ">"
+    g, e = struct.unpack_from(order + "HH", head)
+    if (g << 16 | e) != PIXEL_DATA:
+        return None
+    if implicit:
+        vr = "OW"
+        length = struct.unpack_from(order + "L", head, 4)[0]
+        vpos = pos + 8
+    else:
+        vr = head[4:6].decode("latin-1")
+        if vr not in ("OB", "OW", "UN") or len(head) < 12:
+            return None
+        length = struct.unpack_from(order + "L", head, 8)[0]
+        vpos = pos + 12
+    ds_info = _pixel_info(ds, PIXEL_DATA)
+    nf = ds_info.number_of_frames
+    if frame is not None:
+        if not -nf <= frame < nf:
+            raise PixelDataError(f"frame {frame} requested but there are {nf} frames")
+        frame %= nf
+    if length == 0xFFFFFFFF:
+        return _read_encapsulated(ds, fh, vpos, ds_info, frame, as_rgb, little)
+    if ds_info.transfer_syntax_uid in DECODERS:
+        return None  # inconsistent: pixel_array says what is wrong
+    fbits = ds_info.frame_bits
+    if (
+        frame is not None
+        and fbits % 8 == 0
+        and ds_info.bits_allocated != 1
+        and not (not little and ds_info.bits_allocated == 8)
+    ):
+        start, size, first, count = frame * (fbits // 8), fbits // 8, 0, 1
+    else:
+        start, size, first, count = 0, -(-(nf * fbits) // 8), frame or 0, 1 if frame is not None else nf
+    if length < start + size:
+        return None  # truncated: pixel_array returns the complete frames and warns
+    buf = bytearray(size)
+    fh.seek(vpos + start)
+    if fh.readinto(buf) != size:
+        return None
+    arr = _native_frames(buf, vr, ds_info, first, count)
+    if count == 1 and (frame is not None or nf == 1):
+        arr = arr[0]
+    arr = _correct_bits(arr, ds_info, owned=True)
+    if as_rgb and ds_info.photometric_interpretation in _YBR_TO_RGB and ds_info.samples_per_pixel == 3:
+        arr = convert_color_space(arr, "YBR_FULL", "RGB")
+    return arr
+
+
+def _read_encapsulated(
+    ds: Dataset, fh: Any, vpos: int, info: PixelInfo, frame: int | None, as_rgb: bool, little: bool
+) -> np.ndarray | None:
+    """Encapsulated pixel data from the file at ``vpos`` (the Basic Offset Table item):
+    read the offset table, then only the wanted frame's fragments (PS3.5 A.4)."""
+    order = "<" if little else ">"
+    fh.seek(vpos)
+    head = fh.read(8)
+    if len(head) < 8:
+        return None
+    g, e, n = struct.unpack(order + "HHL", head)
+    if (g << 16 | e) != _ITEM or n % 4 or n == 0xFFFFFFFF:
+        return None
+    first_item = vpos + 8 + n
+    nf = info.number_of_frames
+    spans: list[tuple[int, int]] = []  # (file offset of the frame's first item, bytes of its items)
+    if 0x7FE00001 in ds and 0x7FE00002 in ds:  # Extended Offset Table (PS3.3 C.7.6.3.1.8)
+        offsets, lengths = _ov(ds[0x7FE00001]), _ov(ds[0x7FE00002])
+        if len(offsets) != nf or len(lengths) != nf:
+            return None
+        spans = [(first_item + o, 8 + ln + (ln & 1)) for o, ln in zip(offsets, lengths, strict=True)]
+    elif n:
+        table = fh.read(n)
+        offsets = struct.unpack(f"{order}{n // 4}L", table)
+        if len(offsets) != nf:
+            return None
+        ends = [*offsets[1:], None]
+        for o, end in zip(offsets, ends, strict=True):
+            spans.append((first_item + o, -1 if end is None else end - o))
+    else:
+        return None  # no offset table: which fragments make a frame needs them all (pixel_array)
+    wanted = range(nf) if frame is None else [frame]
+    frames = []
+    for k in wanted:
+        at, size = spans[k]
+        fragments = _read_items(fh, at, size, order)
+        if fragments is None:
+            return None
+        frames.append(_decode_encapsulated(info, _joined(fragments), as_rgb))
+    if frame is not None or (len(frames) == 1 and nf == 1):
+        return frames[0]
+    return np.stack(frames)
+
+
+def _read_items(fh: Any, at: int, size: int, order: str) -> list[memoryview] | None:
+    """The fragments of the items from file offset ``at``: ``size`` bytes of items, or (-1)
+    up to the sequence delimiter."""
+    out: list[memoryview] = []
+    if size >= 0:
+        fh.seek(at)
+        data = fh.read(size)
+        if len(data) != size:
+            return None
+        view = memoryview(data)
+        p = 0
+        while p + 8 <= size:
+            g, e, n = struct.unpack_from(order + "HHL", data, p)
+            if (g << 16 | e) != _ITEM or p + 8 + n > size:
+                return None
+            out.append(view[p + 8 : p + 8 + n])
+            p += 8 + n
+        return out if p == size and out else None
+    pos = at
+    while True:
+        fh.seek(pos)
+        head = fh.read(8)
+        if len(head) < 8:
+            return None
+        g, e, n = struct.unpack(order + "HHL", head)
+        tag = g << 16 | e
+        if tag == _SEQ_DELIM:
+            return out or None
+        if tag != _ITEM or n == 0xFFFFFFFF:
+            return None
+        data = fh.read(n)
+        if len(data) != n:
+            return None
+        out.append(memoryview(data))
+        pos += 8 + n

@@ -13,9 +13,11 @@ the benchmark target is 3× pydicom's own decoder), else by the numpy decoder be
 tests run both and require the same bytes.
 
 The PackBits decoder walks only the run headers in Python (one step per run, nothing per
-byte); numpy then gives every segment byte its number of copies in the output (1 inside a
-literal span, via a difference array and ``cumsum``; the run length for a replicate byte; 0
-for headers) and builds the whole segment with one ``np.repeat``.
+byte); numpy then gives every segment byte its number of copies in the output (0 for a
+header, the run length for the byte after a replicate header, 1 for every other byte: literal
+data) and builds the whole segment with one ``np.repeat`` -- or, when there are few
+replicate runs (noise-like data), with one boolean selection that drops headers and
+replicate bytes, then the runs filled in between literal slices.
 (A fully vectorised pointer-doubling search for the headers was measured 2-100× slower
 than this walk on typical segments, so it was dropped.)
 """
@@ -23,6 +25,7 @@ than this walk on typical segments, so it was dropped.)
 from __future__ import annotations
 
 import struct
+from array import array
 from typing import Any
 
 import numpy as np
@@ -61,6 +64,11 @@ def _packbits_c() -> Any:
 _PACKBITS = _packbits_c()
 
 
+#: up to this many replicate runs in a segment, the output is literal slices and fills
+#: (cheaper than ``np.repeat`` over every byte)
+_FEW_RUNS = 256
+
+
 def decode_segment(segment: Any, length: int, *, accelerate: bool = True) -> np.ndarray:
     """Decode one PackBits segment to exactly ``length`` bytes (uint8 array).
 
@@ -79,22 +87,38 @@ def decode_segment(segment: Any, length: int, *, accelerate: bool = True) -> np.
     if n == 0:
         raise PixelDataError(f"RLE segment is empty but {length} bytes are expected")
     seg = np.frombuffer(raw, dtype=np.uint8)
-    heads = np.array(_heads(raw), dtype=np.intp)
-    h = seg[heads].astype(np.intp)
-    src = heads + 1
-    literal = h < 128
-    # how many times each source byte appears in the output: once for literal data, n times
-    # for the byte of a replicate run, never for headers (a difference array marks literal spans)
-    lit_src, lit_len = src[literal], h[literal] + 1
-    marks = np.zeros(n + 1, dtype=np.intp)
-    np.add.at(marks, lit_src, 1)
-    np.add.at(marks, np.minimum(lit_src + lit_len, n), -1)  # a cut run (padding) ends at n
-    counts = np.cumsum(marks[:n])
-    rep = h > 128
-    rep_src = src[rep]
-    keep = rep_src < n
-    counts[rep_src[keep]] = 257 - h[rep][keep]
-    out = np.repeat(seg, counts)
+    heads = np.frombuffer(array("q", _heads(raw)), dtype=np.int64)
+    # how many times each byte appears in the output: never for a header, once for literal
+    # data, 257 - h times for the byte after a replicate header h (G.3.1)
+    rep = heads[seg[heads] > 128]
+    rep = rep[rep + 1 < n]  # a replicate header cut off at the end (padding) repeats nothing
+    if rep.size > _FEW_RUNS:
+        counts = np.ones(n, dtype=np.intp)
+        counts[heads] = 0
+        counts[rep + 1] = 257 - seg[rep].astype(np.intp)
+        out = np.repeat(seg, counts)
+    else:  # noise-like data: literal runs, few replicate runs
+        keep = np.ones(n, dtype=bool)
+        keep[heads] = False
+        keep[rep + 1] = False
+        literal = seg[keep]
+        if not rep.size:
+            out = literal
+        else:
+            runs = (257 - seg[rep].astype(np.int64)).tolist()
+            values = seg[rep + 1].tolist()
+            # literal bytes before each replicate header: its position less the headers and
+            # replicate bytes before it
+            before = (rep - np.searchsorted(heads, rep) - np.arange(rep.size)).tolist()
+            out = np.empty(literal.size + sum(runs), dtype=np.uint8)
+            o = lit = 0
+            for at, run, value in zip(before, runs, values, strict=True):
+                out[o : o + at - lit] = literal[lit:at]
+                o += at - lit
+                lit = at
+                out[o : o + run] = value
+                o += run
+            out[o:] = literal[lit:]
     if out.size < length:
         raise PixelDataError(f"RLE segment decodes to {out.size} bytes but {length} are expected")
     result: np.ndarray = out[:length]
@@ -129,8 +153,16 @@ def decode_rle_frame(
         if not 64 <= offsets[k] <= offsets[k + 1] <= len(frame):
             raise PixelDataError(f"RLE segment {k} offset {offsets[k]} is out of order or out of range")
     npx = rows * columns
-    out = np.empty((npx, samples, nbytes), dtype=np.uint8)
     mv = memoryview(frame)
+    if samples == 1 and nbytes > 1:
+        # one sample: build the values from the byte planes, most significant first (G.2)
+        # (cheaper than interleaving bytes through strided writes)
+        acc = decode_segment(mv[offsets[0] : offsets[1]], npx).astype(f"<u{nbytes}")
+        for k in range(1, count):
+            acc <<= 8
+            acc |= decode_segment(mv[offsets[k] : offsets[k + 1]], npx)
+        return acc.reshape(rows, columns)
+    out = np.empty((npx, samples, nbytes), dtype=np.uint8)
     for k in range(count):
         sample, byte = divmod(k, nbytes)
         # segments are most significant byte first; the output is little endian
