@@ -754,3 +754,30 @@ def test_unchanged_deflated_file_keeps_its_data_set_bytes(monkeypatch: pytest.Mo
         written = out.getvalue()
         assert written[:start] == data[:start]  # preamble and meta as read
         assert zlib.decompressobj(-15).decompress(written[start:]) == original
+
+
+@pytest.mark.parametrize("level", ["1", "9"])
+def test_unchanged_deflated_file_keeps_its_deflate_stream(tmp_path: Path, level: str) -> None:
+    # DCMTK's dcmconv compresses with zlib at the level asked; an untouched data set written back
+    # in the same syntax must keep that stream (whatever compressor dicomkit would use itself),
+    # padded to even length as PS3.5 A.5 asks; an edited one is recompressed and still reads.
+    dcmconv = __import__("shutil").which("dcmconv")
+    if dcmconv is None:
+        pytest.skip("DCMTK's dcmconv is not installed (make test installs it)")
+    src = tmp_path / "in.dcm"
+    subprocess.run(
+        [dcmconv, "+td", "+cl", level, pydicom.data.get_testdata_file("CT_small.dcm"), str(src)],
+        check=True,
+        capture_output=True,
+    )
+    original = src.read_bytes()
+    out = tmp_path / "out.dcm"
+    dicomkit.write(dicomkit.read(src), out)
+    assert out.read_bytes() == original + b"\0" * (len(original) & 1)
+
+    ds = dicomkit.read(src)
+    ds.PatientName = "Edited^Name"
+    dicomkit.write(ds, out)
+    edited = pydicom.dcmread(out)
+    assert str(edited.PatientName) == "Edited^Name"
+    assert edited.pixel_array.tobytes() == pydicom.dcmread(src).pixel_array.tobytes()

@@ -124,6 +124,7 @@ class _Context:
         "_vr_by_code",
         "base",
         "charset_raw",
+        "deflated",
         "depth",
         "implicit",
         "little",
@@ -142,6 +143,9 @@ class _Context:
         self.strict = opts.strict
         self.parent = parent
         self.charset_raw: bytes | None = None
+        #: the compressed stream of a Deflated Explicit VR LE data set as read (the writer re-emits
+        #: it when the data set is written unchanged in the same transfer syntax)
+        self.deflated: bytes | None = None
         self._charset: Charset | None = None
         self._cs_done = False
         self._ul = _S_UL[little]
@@ -1181,11 +1185,13 @@ def _read_bytes(
         pos = 0
     ts = _transfer_syntax(meta, opts)
     data_pos = pos
+    deflated: bytes | None = None
     if ts is not None and ts.deflated:
         # Deflated Explicit VR LE (PS3.5 A.5): the rest of the file is a raw deflate stream
         if p.fh is not None:
             p.grow(p.size - p.base)
-        inflated = _inflate(p.buf[pos:], opts, pos)
+        inflated, used = _inflate(p.buf[pos:], opts, pos)
+        deflated = bytes(p.buf[pos : pos + used])
         p = _Parser(inflated, opts=opts)
         data_pos = 0
     # encoding: from the transfer syntax, checked against the data
@@ -1212,6 +1218,7 @@ def _read_bytes(
             )
             little, implicit = dl, di
     ctx = _Context(little, opts, implicit=implicit)
+    ctx.deflated = deflated
     stop = _stop_tag(opts)
     # Lazy scanning: read now only up to Specific Character Set, the rest when first needed
     # (tolerant reads; strict reads validate everything now).
@@ -1244,9 +1251,10 @@ def _detach(ds: Dataset, path: str, st: os.stat_result) -> None:
         p.reopen = (path, st)
 
 
-def _inflate(data: bytes, opts: ReadOptions, offset: int) -> bytes:
+def _inflate(data: bytes, opts: ReadOptions, offset: int) -> tuple[bytes, int]:
     """Inflate a Deflated Explicit VR LE data set (PS3.5 A.5) that starts at file ``offset``,
-    never holding more than ``opts.max_inflated_size`` bytes (a deflate bomb is refused)."""
+    never holding more than ``opts.max_inflated_size`` bytes (a deflate bomb is refused).
+    Returns the inflated bytes and how many bytes of ``data`` the deflate stream took."""
     limit = opts.max_inflated_size
     d = zlib.decompressobj(-zlib.MAX_WBITS)
     try:
@@ -1264,7 +1272,7 @@ def _inflate(data: bytes, opts: ReadOptions, offset: int) -> bytes:
             raise DecodeError(message, offset=offset + len(data))
         end = offset + len(data)
         warnings.warn(DicomWarning(f"{message} (offset {end})", offset=end, data_loss=True), stacklevel=4)
-    return out
+    return out, len(data) - len(d.unused_data)
 
 
 def _stop_tag(opts: ReadOptions) -> int:
@@ -1299,7 +1307,7 @@ def read_dataset(
     opts = _options(False, None, None, strict, charset, max_inflated_size)
     ts = transfer_syntax(transfer_syntax_uid) or EXPLICIT_VR_LITTLE_ENDIAN
     if ts.deflated:
-        data = _inflate(data, opts, 0)
+        data = _inflate(data, opts, 0)[0]
     p = _Parser(data, opts=opts)
     ctx = _Context(ts.little_endian, opts, implicit=ts.implicit_vr)
     entries, _, asc = p.parse(

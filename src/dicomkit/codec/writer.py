@@ -388,16 +388,17 @@ def _check_conversion(ds: Dataset, ts: TransferSyntax) -> None:
     if enc and not ts.encapsulated:
         raise UnsupportedTransferSyntaxError(
             f"the pixel data is encapsulated ({src_uid or 'compressed'}): writing it as {ts.name} "
-            "needs a decoder, which dicomkit does not have"
+            "needs it decompressed first: dicomkit.pixels.compress.transcode (or 'dicomkit convert')"
         )
     if not enc and ts.encapsulated:
         raise UnsupportedTransferSyntaxError(
-            f"the pixel data is native: writing it as {ts.name} needs an encoder, which dicomkit does not have"
+            f"the pixel data is native: writing it as {ts.name} needs its encoder; compress it first "
+            "with dicomkit.pixels.compress.transcode (or 'dicomkit convert')"
         )
     if enc and src_uid and src_uid != ts.uid:
         raise UnsupportedTransferSyntaxError(
-            f"converting encapsulated pixel data from {src_uid} to {ts.uid} needs a codec, "
-            "which dicomkit does not have"
+            f"converting encapsulated pixel data from {src_uid} to {ts.uid} needs its codecs; "
+            "transcode it first with dicomkit.pixels.compress.transcode (or 'dicomkit convert')"
         )
 
 
@@ -468,10 +469,21 @@ def _encode(
         enc.changed = True
     body: bytes | bytearray = enc.out
     if ts.deflated:
-        body = deflate(body, deflate_level)
+        original = _original_stream(ds, start, enc)
+        body = original if original is not None else deflate(body, deflate_level)
         if len(body) & 1:
             body += b"\0"  # the file stays of even length (PS3.5 A.5)
     return body, enc.changed
+
+
+def _original_stream(ds: Dataset, start: int | None, enc: _Encoder) -> bytes | None:
+    """The deflate stream a Deflated Explicit VR LE data set was read from, when the data set is
+    written back unchanged (its encoding equals the inflated source byte for byte): rewriting an
+    untouched deflated file keeps it byte-identical whatever compressor made it."""
+    ctx = ds._source
+    if start != 0 or enc.changed or not isinstance(ctx, _Context) or ctx.deflated is None:
+        return None
+    return ctx.deflated if enc.out == ds._buf else None
 
 
 #: the compression level (zlib's scale, 0-9) of Deflated Explicit VR Little Endian data sets
