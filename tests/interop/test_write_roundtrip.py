@@ -51,8 +51,7 @@ NOT_IDENTICAL = {
     "693_UNCR.dcm": "wrong group lengths in the data set",
     "693_J2KI.dcm": "wrong group lengths in the data set",
     "693_J2KR.dcm": "wrong group lengths in the data set",
-    # 8 bytes after the end of the deflate stream (dropped), stream re-padded to even length; the
-    # data set is recompressed (the same stream with zlib at level 6, another one with ISA-L)
+    # 8 bytes after the end of the deflate stream (dropped); the stream itself is re-emitted
     "image_dfl.dcm": "bytes after the end of the deflate stream",
     # item length runs past its sequence (a fix-up reported only when the sequence is parsed)
     "DICOMDIR-nooffset": "item length runs past the end of its sequence",
