@@ -54,3 +54,28 @@ def test_remove_never_touches_files_outside(tmp_path: Path) -> None:
     link.parent.mkdir(parents=True)
     link.symlink_to(outside)  # a symlink inside the store pointing out: resolved, refused
     assert store.remove(link) is False and outside.exists()
+
+
+def test_sync_each_fsyncs_every_file_and_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # sync="each": no syncfs batching — each stored file and each directory it touched is fsynced
+    import os
+
+    import dicomkit.archive
+    from tests.archive import data
+
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def counting_fsync(fd: int) -> None:
+        synced.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", counting_fsync)
+    sources = data.tree(tmp_path / "in", [[3]])
+    with dicomkit.archive.open(tmp_path / "each", sync="each") as archive:
+        report = archive.store_many(sources, workers=0)
+        assert report.counts["stored"] == 3
+        assert sum(1 for _ in archive.iter_instances()) == 3
+    assert len(synced) >= 3 + 1  # three files, at least their series folder
+    with pytest.raises(ArchiveError, match="sync must be one of"):
+        FileStore(tmp_path, sync="never")

@@ -40,6 +40,7 @@ def open(
     duplicates: str = "ignore",
     link: bool = False,
     create: bool = True,
+    sync: str = "batch",
 ) -> Archive:
     """Open the archive at ``root`` (created when missing, unless ``create=False``).
 
@@ -47,6 +48,8 @@ def open(
     another SQLite file, or a ``postgresql://`` URL (psycopg 3). ``duplicates``: what
     storing a SOP Instance UID that is already indexed with different content does —
     "ignore" (keep the stored one), "overwrite" (replace it) or "reject". ``link``: index
-    files in place instead of copying them into the store.
+    files in place instead of copying them into the store. ``sync``: how stored files are made
+    durable before their index rows commit — "batch" (one ``syncfs(2)`` per committed batch on
+    Linux; elsewhere as "each") or "each" (an fsync per file and per touched directory).
     """
-    return open_archive(root, database, duplicates=duplicates, link=link, create=create)
+    return open_archive(root, database, duplicates=duplicates, link=link, create=create, sync=sync)

@@ -295,7 +295,9 @@ def _prepare_chunk(sources: list[Source], files: FileStore, link: bool) -> list[
 class Archive:
     """An archive opened by :func:`dicomkit.archive.open` (a context manager)."""
 
-    def __init__(self, root: Path, db: Dialect, *, duplicates: str = "ignore", link: bool = False) -> None:
+    def __init__(
+        self, root: Path, db: Dialect, *, duplicates: str = "ignore", link: bool = False, sync: str = "batch"
+    ) -> None:
         if duplicates not in DUPLICATE_POLICIES:
             raise ArchiveError(
                 f"duplicates must be one of {', '.join(DUPLICATE_POLICIES)}, not {duplicates!r}"
@@ -305,7 +307,7 @@ class Archive:
         self.link = link
         self._db = db
         self._index = Index(db)
-        self._files = FileStore(root)
+        self._files = FileStore(root, sync=sync)
 
     # -- lifecycle
     def close(self) -> None:
@@ -756,6 +758,7 @@ def open_archive(
     duplicates: str = "ignore",
     link: bool = False,
     create: bool = True,
+    sync: str = "batch",
 ) -> Archive:
     """Open (by default create) the archive at ``root``; see :func:`dicomkit.archive.open`."""
     path = Path(os.path.abspath(os.path.expanduser(root)))
@@ -775,7 +778,7 @@ def open_archive(
             if not create:
                 raise NotFoundError(f"no archive index in {db.location}")
             index.create_schema()
-        return Archive(path, db, duplicates=duplicates, link=link)
+        return Archive(path, db, duplicates=duplicates, link=link, sync=sync)
     except BaseException:
         db.close()
         raise

@@ -31,7 +31,7 @@ from typing import cast
 from dicomkit.errors import ArchiveError
 from dicomkit.uid import is_valid_uid
 
-__all__ = ["FILES_DIR", "TEMP_SUFFIX", "FileStore", "fsync_dirs", "uid_problem"]
+__all__ = ["FILES_DIR", "SYNC_MODES", "TEMP_SUFFIX", "FileStore", "fsync_dirs", "uid_problem"]
 
 FILES_DIR = "files"
 TEMP_SUFFIX = ".tmp"
@@ -56,8 +56,12 @@ def uid_problem(value: object, name: str) -> str | None:
 class FileStore:
     """Paths and atomic writes under ``<root>/files``."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, sync: str = "batch") -> None:
+        if sync not in SYNC_MODES:
+            raise ArchiveError(f"sync must be one of {', '.join(SYNC_MODES)}, not {sync!r}")
         self.root = root
+        #: syncfs(2) once per batch ("batch", Linux) or None: an fsync per file and directory
+        self._batch_sync = _SYNCFS if sync == "batch" else None
         self.files = root / FILES_DIR
         self._real_files = os.path.realpath(self.files)
         self._norm_files = os.path.normpath(self.files)
@@ -105,7 +109,7 @@ class FileStore:
                 while view:
                     n = os.write(fd, view)
                     view = view[n:]
-            if _syncfs is None:
+            if self._batch_sync is None:
                 os.fsync(fd)
         except OSError as exc:
             if fd >= 0:
@@ -121,23 +125,23 @@ class FileStore:
 
     def sync_data(self, temps: Iterable[Path]) -> None:
         """Make the written temporary files durable (before they are renamed into place)."""
-        if _syncfs is not None and any(True for _ in temps):
+        if self._batch_sync is not None and any(True for _ in temps):
             self._syncfs()
 
     def sync_names(self, published: Iterable[Path]) -> None:
         """Make the renames durable (before the index commit)."""
-        if _syncfs is not None:
+        if self._batch_sync is not None:
             if any(True for _ in published):
                 self._syncfs()
         else:
             fsync_dirs(published)
 
     def _syncfs(self) -> None:
-        assert _syncfs is not None
+        assert self._batch_sync is not None
         self.files.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.files, os.O_RDONLY | os.O_DIRECTORY)
         try:
-            if _syncfs(fd) != 0:
+            if self._batch_sync(fd) != 0:
                 err = ctypes.get_errno()
                 raise _archive_error(OSError(err, os.strerror(err)), "cannot sync the file store")
         finally:
@@ -236,7 +240,7 @@ def _kernel_copy(source: str, fd: int, size: int) -> bool:
 
 def _load_syncfs() -> Callable[[int], int] | None:
     """libc's ``syncfs(2)`` (Linux), or None where there is none."""
-    if not sys.platform.startswith("linux") or os.environ.get("DICOMKIT_ARCHIVE_FSYNC_EACH"):
+    if not sys.platform.startswith("linux"):
         return None
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -248,7 +252,11 @@ def _load_syncfs() -> Callable[[int], int] | None:
     return cast("Callable[[int], int]", fn)
 
 
-_syncfs = _load_syncfs()
+_SYNCFS = _load_syncfs()
+
+#: how stored files are made durable: "batch" (one syncfs(2) per batch where the platform has it,
+#: else as "each") or "each" (an fsync per file and per touched directory)
+SYNC_MODES = ("batch", "each")
 
 
 def _archive_error(exc: OSError, what: str) -> ArchiveError:
