@@ -73,9 +73,12 @@ def test_sync_each_fsyncs_every_file_and_directory(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(os, "fsync", counting_fsync)
     sources = data.tree(tmp_path / "in", [[3]])
     with dicomkit.archive.open(tmp_path / "each", sync="each") as archive:
-        report = archive.store_many(sources, workers=0)
+        report = archive.store_many(sources, workers=0)  # in this process: fsync calls are seen
         assert report.counts["stored"] == 3
         assert sum(1 for _ in archive.iter_instances()) == 3
     assert len(synced) >= 3 + 1  # three files, at least their series folder
+    # the option travels to worker processes too (the store is pickled for them)
+    with dicomkit.archive.open(tmp_path / "each-workers", sync="each") as archive:
+        assert archive.store_many(sources, workers=2).counts["stored"] == 3
     with pytest.raises(ArchiveError, match="sync must be one of"):
         FileStore(tmp_path, sync="never")

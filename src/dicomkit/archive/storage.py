@@ -60,8 +60,9 @@ class FileStore:
         if sync not in SYNC_MODES:
             raise ArchiveError(f"sync must be one of {', '.join(SYNC_MODES)}, not {sync!r}")
         self.root = root
-        #: syncfs(2) once per batch ("batch", Linux) or None: an fsync per file and directory
-        self._batch_sync = _SYNCFS if sync == "batch" else None
+        #: syncfs(2) once per batch ("batch", Linux) or an fsync per file and directory (a plain
+        #: bool: the store is sent to worker processes, the ctypes function is not picklable)
+        self._batch_sync = sync == "batch" and _SYNCFS is not None
         self.files = root / FILES_DIR
         self._real_files = os.path.realpath(self.files)
         self._norm_files = os.path.normpath(self.files)
@@ -109,7 +110,7 @@ class FileStore:
                 while view:
                     n = os.write(fd, view)
                     view = view[n:]
-            if self._batch_sync is None:
+            if not self._batch_sync:
                 os.fsync(fd)
         except OSError as exc:
             if fd >= 0:
@@ -125,23 +126,23 @@ class FileStore:
 
     def sync_data(self, temps: Iterable[Path]) -> None:
         """Make the written temporary files durable (before they are renamed into place)."""
-        if self._batch_sync is not None and any(True for _ in temps):
+        if self._batch_sync and any(True for _ in temps):
             self._syncfs()
 
     def sync_names(self, published: Iterable[Path]) -> None:
         """Make the renames durable (before the index commit)."""
-        if self._batch_sync is not None:
+        if self._batch_sync:
             if any(True for _ in published):
                 self._syncfs()
         else:
             fsync_dirs(published)
 
     def _syncfs(self) -> None:
-        assert self._batch_sync is not None
+        assert _SYNCFS is not None
         self.files.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.files, os.O_RDONLY | os.O_DIRECTORY)
         try:
-            if self._batch_sync(fd) != 0:
+            if _SYNCFS(fd) != 0:
                 err = ctypes.get_errno()
                 raise _archive_error(OSError(err, os.strerror(err)), "cannot sync the file store")
         finally:
