@@ -5,6 +5,7 @@
 #   make lint    ruff check, ruff format --check, mypy, lint-imports
 #   make format  apply ruff fixes and formatting
 #   make bench   run benchmarks/run_all.py
+#   make bench-scale  the archive's 1,000,000-instance scale benchmark (an hour or more)
 #   make clean   remove caches, build output and the demo sample (keeps .venv)
 #   make distclean  clean, and remove .venv too
 
@@ -29,7 +30,7 @@ PYTEST_ARGS ?=
 # DICOM peer tools used by the interop tests: command -> Debian package.
 PEER_TOOLS := dcmdump:dcmtk dciodvfy:dicom3tools dcm2niix:dcm2niix
 
-.PHONY: help venv peers run test lint format bench clean distclean
+.PHONY: help venv peers run test lint format bench bench-scale clean distclean
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -97,6 +98,9 @@ format: venv
 
 bench: venv peers
 	$(VENV_PY) benchmarks/run_all.py
+
+bench-scale: venv
+	$(VENV_PY) benchmarks/bench_archive_scale.py
 
 clean:
 	rm -rf .dicomkit-sample build dist src/*.egg-info \

@@ -31,7 +31,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 #: bench_write.py, bench_pixels.py and bench_tree.py run only where they exist.
-OPTIONAL = ("write", "pixels", "tree")
+OPTIONAL = ("write", "pixels", "tree", "archive")
 BENCHMARKS = ("import", "read", "memory", *(b for b in OPTIONAL if (HERE / f"bench_{b}.py").exists()))
 READERS = ("dicomkit", "pydicom", "dicomsdl")
 STYLE = {"PASS": "bold green", "FAIL": "bold red", "PENDING": "yellow", "SKIP": "dim", "ERROR": "bold red"}
