@@ -106,6 +106,9 @@ class _Encoder:
         #: element found elsewhere means something between was deleted or resized.
         self.src_buf: bytes | None = None
         self.delta: int | None = None
+        #: the byte order of OW/OF/OL/OD/OV values given as bytes in memory: the data set's own
+        #: (its File Meta Information's transfer syntax; little endian without one)
+        self.memory_little = True
         self._impl = _IMPL[little]
         self._short = _SHORT_HDR[little]
         self._long = _LONG_HDR[little]
@@ -262,6 +265,15 @@ class _Encoder:
                 v = elem.value if raw is None else raw
             if raw is not None and v is raw:
                 value = raw + vr.pad_byte if len(raw) & 1 else raw
+            elif self.memory_little != self.little and vr in _MEMORY_SWAP and isinstance(v, _BYTES):
+                value = encode_value(
+                    tag,
+                    vr,
+                    _swap(bytes(v), _SWAP_CODE[vr]),
+                    little=self.little,
+                    charset=cs,
+                    validate=self.validate,
+                )
             else:
                 value = encode_value(tag, vr, v, little=self.little, charset=cs, validate=self.validate)
         n = len(value)
@@ -357,6 +369,20 @@ class _Encoder:
                 out += b"\0\0\0\0"
                 self.dataset(item, cs)
                 ul.pack_into(out, pos, len(out) - pos - 4)
+
+
+#: binary VRs whose in-memory bytes are in the data set's byte order (swapped when written in the other)
+_MEMORY_SWAP = frozenset({VR.OW, VR.OF, VR.OL, VR.OD, VR.OV})
+_BYTES = (bytes, bytearray, memoryview)
+
+
+def _memory_little(ds: Dataset) -> bool:
+    """The byte order of ``ds``'s in-memory OW/OF/OL/OD/OV bytes: its meta's transfer syntax."""
+    meta = ds.meta
+    if not isinstance(meta, Dataset):
+        return True
+    ts = transfer_syntax(str(meta.get(0x00020010) or "").strip(" \x00"))
+    return True if ts is None else ts.little_endian
 
 
 def _src_little(elem: DataElement) -> bool:
@@ -457,6 +483,7 @@ def _encode(
     _check_conversion(ds, ts)
     ds = _with_extended_offsets(ds)
     enc = _Encoder(ts.little_endian, ts.implicit_vr, sequence_length, validate=validate)
+    enc.memory_little = _memory_little(ds)
     start = _source_start(ds)
     if start is not None:
         ds._order()  # a lazily scanned data set: its final buffer
