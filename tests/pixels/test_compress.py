@@ -474,3 +474,18 @@ def test_htj2k_rpcl_codestream_follows_ps35_10_18() -> None:
     assert -(-4100 // 2**levels) <= 64 and levels == 7
     assert b"\xff\x55" in header  # TLM
     assert np.array_equal(_pydicom_pixels(data), arr)
+
+
+@pytest.mark.parametrize("alias", ["jpeg-ls", "j2k", "htj2k"])
+def test_ybr_full_in_jpeg_ls_and_j2k_decodes_to_rgb_as_pydicom_does(alias: str) -> None:
+    # these codecs keep YBR_FULL samples as stored (no colour transform of their own), so
+    # pixel_array converts them to RGB, as pydicom (pylibjpeg) does for the same file
+    source = dicomkit.read(_file("SC_ybr_full_uncompressed.dcm"))
+    packed = compress(source, SYNTAX_ALIASES[alias])
+    assert str(packed.PhotometricInterpretation) == "YBR_FULL"
+    data = _bytes(packed)
+    ours = pixel_array(dicomkit.read(data))
+    theirs = _pydicom_pixels(data)
+    assert ours.dtype == theirs.dtype
+    assert np.array_equal(ours, theirs)
+    assert np.array_equal(pixel_array(dicomkit.read(data), as_rgb=False), pixel_array(source, as_rgb=False))

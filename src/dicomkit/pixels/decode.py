@@ -613,13 +613,26 @@ def _decode_encapsulated(info: PixelInfo, frame: bytes | memoryview, as_rgb: boo
     if info.transfer_syntax_uid != RLE_LOSSLESS:  # the RLE decoder works on the memoryview itself
         frame = bytes(frame)
     arr = _conform(_decoder(info)(frame, info, as_rgb), info, frame)
-    if (
-        as_rgb
-        and info.photometric_interpretation in _YBR_TO_RGB
-        and info.transfer_syntax_uid in (RLE_LOSSLESS, DEFLATED_IMAGE_FRAME, ENCAPSULATED_UNCOMPRESSED)
-    ):
+    if as_rgb and info.samples_per_pixel == 3 and _codec_keeps_ybr(info):
         arr = convert_color_space(arr, "YBR_FULL", "RGB")
     return arr
+
+
+#: syntaxes whose decoders return YBR_FULL samples as stored (no colour transform of their own:
+#: JPEG-LS and JPEG 2000 / HTJ2K only undo their own RCT/ICT, which is YBR_RCT/YBR_ICT)
+_YBR_KEPT = frozenset(
+    {RLE_LOSSLESS, DEFLATED_IMAGE_FRAME, ENCAPSULATED_UNCOMPRESSED}
+    | set(JPEG_LS_SYNTAXES)
+    | set(JPEG_2000_SYNTAXES)
+    | set(HTJ2K_SYNTAXES)
+)
+
+
+def _codec_keeps_ybr(info: PixelInfo) -> bool:
+    pi = info.photometric_interpretation
+    if info.transfer_syntax_uid in (RLE_LOSSLESS, DEFLATED_IMAGE_FRAME, ENCAPSULATED_UNCOMPRESSED):
+        return pi in _YBR_TO_RGB
+    return pi == "YBR_FULL" and info.transfer_syntax_uid in _YBR_KEPT
 
 
 def _frame_fragments(ds: Dataset, info: PixelInfo) -> list[list[memoryview]]:
