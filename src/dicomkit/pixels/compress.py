@@ -56,7 +56,23 @@ from dicomkit.codec import encaps
 from dicomkit.dataset import DataElement, Dataset, Sequence
 from dicomkit.errors import PixelDataError, UnsupportedTransferSyntaxError
 from dicomkit.pixels.color import convert_color_space
-from dicomkit.pixels.decode import PixelInfo, iter_frames, pixel_info
+from dicomkit.pixels.decode import (
+    HTJ2K,
+    HTJ2K_LOSSLESS,
+    HTJ2K_RPCL_LOSSLESS,
+    JPEG_2000,
+    JPEG_2000_LOSSLESS,
+    JPEG_BASELINE,
+    JPEG_EXTENDED,
+    JPEG_LOSSLESS,
+    JPEG_LOSSLESS_SV1,
+    JPEG_LS_LOSSLESS,
+    JPEG_LS_NEAR_LOSSLESS,
+    RLE_LOSSLESS,
+    PixelInfo,
+    iter_frames,
+    pixel_info,
+)
 from dicomkit.pixels.encode import drop, put, set_pixel_data
 from dicomkit.pixels.rle_encode import encode_rle_frame
 from dicomkit.uid import EXPLICIT_VR_LITTLE_ENDIAN, TransferSyntax, generate_uid, transfer_syntax
@@ -66,19 +82,6 @@ __all__ = ["ENCODERS", "SYNTAX_ALIASES", "Encoder", "compress", "decompress", "t
 
 PIXEL_DATA = 0x7FE00010
 TRANSFER_SYNTAX_UID = 0x00020010
-
-RLE_LOSSLESS = "1.2.840.10008.1.2.5"
-JPEG_BASELINE = "1.2.840.10008.1.2.4.50"
-JPEG_EXTENDED = "1.2.840.10008.1.2.4.51"
-JPEG_LOSSLESS = "1.2.840.10008.1.2.4.57"
-JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70"
-JPEG_LS_LOSSLESS = "1.2.840.10008.1.2.4.80"
-JPEG_LS_NEAR_LOSSLESS = "1.2.840.10008.1.2.4.81"
-JPEG_2000_LOSSLESS = "1.2.840.10008.1.2.4.90"
-JPEG_2000 = "1.2.840.10008.1.2.4.91"
-HTJ2K_LOSSLESS = "1.2.840.10008.1.2.4.201"
-HTJ2K_RPCL_LOSSLESS = "1.2.840.10008.1.2.4.202"
-HTJ2K = "1.2.840.10008.1.2.4.203"
 
 #: Short names (as ``dicomkit convert --transfer-syntax`` takes them) → transfer syntax UID.
 SYNTAX_ALIASES: dict[str, str] = {
