@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from dicomkit.cli import Output
-from dicomkit.dataset import DataElement, Dataset
+from dicomkit.dataset import Dataset
 from dicomkit.errors import DicomError
 from dicomkit.uid import transfer_syntax
 
@@ -443,12 +443,8 @@ def write_sample(root: Path, files: list[SampleFile]) -> None:
         ds = f.dataset.copy()
         ds.meta = Dataset()
         ds.meta.SourceApplicationEntityTitle = "DICOMKIT_DEMO"
-        if f.transfer_syntax == EXPLICIT_BE:
-            # bytes values are written as given: the 16-bit pixels go in big-endian order
-            pixels = ds["PixelData"]
-            swapped = bytearray(pixels.value)
-            swapped[0::2], swapped[1::2] = pixels.value[1::2], pixels.value[0::2]
-            ds["PixelData"] = DataElement(pixels.tag, pixels.VR, bytes(swapped))
+        # the in-memory pixel bytes are little endian (no transfer syntax in ds.meta): the writer
+        # swaps them for the big-endian file
         dicomkit.write(ds, path, transfer_syntax=f.transfer_syntax)
     _write_text(root / "README.txt", README.format(dir=root))
 
