@@ -156,9 +156,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     )
                 times.setdefault(name, []).append(result["seconds"])
                 details.setdefault(name, []).append(result)
+                cpu = f"; {result['cpu_s'] * 1000 / len(files):.2f} ms CPU/file" if "cpu_s" in result else ""
                 _log(
                     f"round {r + 1} {name:8} {len(files) / result['seconds']:8.1f} files/s "
-                    f"({result['seconds']:.2f} s; load avg {result['load']['loadavg_1m_end']})"
+                    f"({result['seconds']:.2f} s; load avg {result['load']['loadavg_1m_end']}{cpu})"
                 )
     out["load"] = load.summary()
     out["unavailable"] = unavailable
@@ -173,6 +174,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         }
         for name, ts in times.items()
     }
+    for name, rounds_done in details.items():
+        cpus = [d["cpu_s"] for d in rounds_done if "cpu_s" in d]
+        if cpus:  # (the API importer: this process and its worker processes)
+            out["importers"][name]["cpu_ms_per_file"] = statistics.median(cpus) * 1000 / len(files)
     out["checks"] = _checks(out)
     return out
 
@@ -213,8 +218,9 @@ def print_report(out: dict[str, Any]) -> None:
         f"archive import: {out['files']} files, {out['mib']} MiB, {out['rounds']} round(s), median per importer"
     )
     for name, r in out["importers"].items():
+        cpu = f"  {r['cpu_ms_per_file']:.2f} ms CPU/file" if "cpu_ms_per_file" in r else ""
         print(
-            f"  {name:8} {r['files_per_s']:8.1f} files/s {r['mib_per_s']:7.1f} MiB/s  ({r['median_s']:.2f} s)"
+            f"  {name:8} {r['files_per_s']:8.1f} files/s {r['mib_per_s']:7.1f} MiB/s  ({r['median_s']:.2f} s){cpu}"
         )
     for name, why in out["unavailable"].items():
         print(f"  {name:8} not measured: {why}")

@@ -18,6 +18,7 @@ from pathlib import Path
 import pydicom
 import pytest
 
+import dicomkit
 import dicomkit.archive
 from dicomkit.archive import Archive
 from dicomkit.errors import ArchiveError, NotFoundError
@@ -145,6 +146,50 @@ def test_store_many_counts_and_reimport_changes_nothing(archive: Archive, tmp_pa
     assert before == after
     assert archive.stats() == stats
     assert archive.verify().ok
+
+
+def test_store_many_bytes_and_paths_in_worker_processes(archive: Archive, tmp_path: Path) -> None:
+    """80 sources (enough for the worker processes): Part 10 bytes and paths of one series each.
+    Every stored file is its source's bytes, and each instance's own values (Instance Number,
+    SOP Instance UID) are indexed although most attributes repeat (the row memo)."""
+    blobs = [data.encode(data.dataset(0, 0, k)) for k in range(40)]
+    paths = []
+    for k in range(40):
+        path = tmp_path / f"{k}.dcm"
+        path.write_bytes(data.encode(data.dataset(1, 0, k, PatientID="P2")))
+        paths.append(path)
+    sources: list[bytes | Path] = [s for pair in zip(blobs, paths, strict=True) for s in pair]
+    seen: list[str] = []
+    report = archive.store_many(sources, workers=2, batch_size=16, progress=lambda r: seen.append(r.source))
+    assert report.counts["stored"] == 80 and report.total == 80
+    assert seen == [str(s) if isinstance(s, Path) else "<bytes>" for s in sources]
+    for k in range(40):
+        with archive.open_file(data.uid(0, 0, k)) as fh:
+            assert fh.read() == blobs[k]
+        assert archive.path_of(data.uid(1, 0, k)).read_bytes() == paths[k].read_bytes()
+    q = Query.from_params("instance", {"StudyInstanceUID": data.uid(0)}, return_keys=["InstanceNumber"])
+    got = {r["00080018"]["Value"][0]: r["00200013"]["Value"][0] for r in archive.find(q)}
+    assert got == {data.uid(0, 0, k): k + 1 for k in range(40)}
+    stats = archive.stats()
+    assert (stats.patients, stats.studies, stats.series, stats.instances) == (2, 2, 2, 80)
+
+
+def test_mislabelled_byte_order_is_indexed_as_read(archive: Archive) -> None:
+    """A little-endian data set whose File Meta Information claims Explicit VR Big Endian is read
+    as found (with a warning); its values must not come from a genuine big-endian file's
+    identical value bytes (Rows 1024 big endian and Rows 4 little endian are both 04 00)."""
+    big = io.BytesIO()
+    dicomkit.write(data.dataset(0, 0, 1, Rows=1024), big, transfer_syntax="1.2.840.10008.1.2.2")
+    little = data.encode(data.dataset(0, 0, 2, Rows=4))
+    mislabelled = little.replace(b"1.2.840.10008.1.2.1\x00", b"1.2.840.10008.1.2.2\x00", 1)
+    assert mislabelled != little
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for blob in (big.getvalue(), mislabelled):
+            assert archive.store(blob).status == "stored"
+    q = Query.from_params("instance", {"StudyInstanceUID": data.uid(0)}, return_keys=["Rows"])
+    got = {r["00080018"]["Value"][0]: r["00280010"]["Value"][0] for r in archive.find(q)}
+    assert got == {data.uid(0, 0, 1): 1024, data.uid(0, 0, 2): 4}
 
 
 def test_derived_attributes_after_insert_delete_overwrite(

@@ -36,9 +36,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal, cast
 
 from dicomkit.archive import sqlquery
 from dicomkit.archive.dialects import Dialect, connect
-from dicomkit.archive.index import Index, LevelRow, level_rows
+from dicomkit.archive.index import Index, LevelRow, RowCache
 from dicomkit.archive.storage import FILES_DIR, TEMP_SUFFIX, FileStore, uid_problem
-from dicomkit.codec.json import to_json_dict
 from dicomkit.codec.reader import read
 from dicomkit.codec.writer import write
 from dicomkit.dataset import Dataset
@@ -165,8 +164,8 @@ def digest_of(data: bytes) -> str:
     return f"crc32:{zlib.crc32(data):08x}"
 
 
-def _bulk_uri(_elem: Any) -> str:
-    return "bulk"
+#: this process's memo of index rows (each import worker process has its own)
+_ROWS = RowCache()
 
 
 def _label(source: Source) -> str:
@@ -197,11 +196,12 @@ def _prepare(source: Source, files: FileStore, link: bool) -> _Prepared:
     except DicomError as exc:
         return _Prepared(label, "rejected", f"cannot encode the data set: {exc}")
     try:
-        with warnings.catch_warnings(record=True) as caught:  # values decode lazily: to_json_dict reads all
+        with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DicomWarning)
-            # the whole data set (pixel data too, left out of the JSON as bulk data): a file cut
+            # the whole data set is scanned (pixel data too, left out of the index): a file cut
             # short anywhere is "truncated"; this costs ~0.1 ms more than a header-only read
             ds = read(data)
+            mark = 0  # warnings before it are not about the data set indexed
             if ds.meta is None:
                 if link and src_path is not None:
                     return _Prepared(
@@ -212,8 +212,11 @@ def _prepare(source: Source, files: FileStore, link: bool) -> _Prepared:
                 write(full, buf)
                 data = buf.getvalue()
                 src_path = None
+                mark = len(caught)
                 ds = read(data)
-            record = to_json_dict(ds, bulk_data_threshold=1024, bulk_data_uri=_bulk_uri)
+            # (the memo only for a data set read without fix-ups: then its encoding is its
+            # Transfer Syntax's)
+            rows = _ROWS.rows(ds, memo=len(caught) == mark)
         lost = [w.message for w in caught if isinstance(w.message, DicomWarning) and w.message.data_loss]
         if lost:
             return _Prepared(label, "rejected", f"truncated: {lost[0]}")
@@ -247,10 +250,6 @@ def _prepare(source: Source, files: FileStore, link: bool) -> _Prepared:
             sop_uid=sop_uid,
         )
     ts = meta.get("TransferSyntaxUID") if meta is not None else None
-    try:
-        rows = level_rows(record)
-    except (ValueError, TypeError) as exc:
-        return _Prepared(label, "rejected", f"cannot index: {exc}", sop_uid=sop_uid)
     prepared = _Prepared(
         label,
         sop_uid=sop_uid,
@@ -308,6 +307,7 @@ class Archive:
         self._db = db
         self._index = Index(db)
         self._files = FileStore(root, sync=sync)
+        self._files_prefix = str(root / FILES_DIR) + os.sep
 
     # -- lifecycle
     def close(self) -> None:
@@ -380,7 +380,7 @@ class Archive:
         finally:
             for p in batch:  # an error: nothing of the failing batch stays
                 if p.temp:
-                    FileStore.discard(Path(p.temp))
+                    FileStore.discard(p.temp)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -440,7 +440,7 @@ class Archive:
                 while pending:
                     for p in _result(pending.popleft(), quiet=True):
                         if p.temp:
-                            FileStore.discard(Path(p.temp))
+                            FileStore.discard(p.temp)
 
     def _commit(self, items: list[_Prepared]) -> list[StoreResult]:
         """Decide, publish the files, index them: one write transaction."""
@@ -448,7 +448,7 @@ class Archive:
         errors = [p for p in items if p.status == "error"]
         if errors:
             for p in items:
-                FileStore.discard(Path(p.temp) if p.temp else None)
+                FileStore.discard(p.temp)
             raise ArchiveError(errors[0].reason)
         todo: list[tuple[int, _Prepared]] = []
         for k, p in enumerate(items):
@@ -458,24 +458,24 @@ class Archive:
                 results[k] = StoreResult(cast(Status, p.status), p.sop_uid, "", p.reason, p.source)
         if not todo:
             return [r for r in results if r is not None]
-        published: list[Path] = []
+        published: list[str] = []
         obsolete: list[Path] = []
         try:
             with self._db.write():
                 accepted = self._decide(todo, results, obsolete)
-                self._files.sync_data([Path(p.temp) for p in accepted if p.temp])
+                self._files.sync_data([p.temp for p in accepted if p.temp])
                 for p in accepted:
                     if p.temp:
-                        FileStore.publish(Path(p.temp), Path(p.path))
+                        FileStore.publish(p.temp, p.path)
                         p.temp = None
                     if not self.link:  # (a file found in place is synced too; linked files are the user's)
-                        published.append(Path(p.path))
+                        published.append(p.path)
                 self._files.sync_names(published)
                 self._index_rows(accepted)
         except BaseException:
             for _, p in todo:
                 if p.temp:
-                    FileStore.discard(Path(p.temp))
+                    FileStore.discard(p.temp)
             raise
         for path in obsolete:
             self._files.remove(path)
@@ -529,7 +529,7 @@ class Archive:
                 study_patient[p.study_uid] = p.patient_id
                 series_study[p.series_uid] = p.study_uid
             elif p.temp:
-                FileStore.discard(Path(p.temp))
+                FileStore.discard(p.temp)
                 p.temp = None
             indexed = status in ("stored", "replaced", "duplicate")
             results[k] = StoreResult(status, p.sop_uid, p.path if indexed else "", reason, p.source)
@@ -578,7 +578,7 @@ class Archive:
 
     # -- paths: files in the store are indexed relative to the root (the archive can move)
     def _db_path(self, path: str) -> str:
-        prefix = str(self.root / FILES_DIR) + os.sep
+        prefix = self._files_prefix
         if path.startswith(prefix):
             return FILES_DIR + "/" + path[len(prefix) :].replace(os.sep, "/")
         return path

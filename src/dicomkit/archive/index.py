@@ -27,13 +27,16 @@ transaction that changes the rows below them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import warnings
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from dicomkit.archive.dialects import Dialect
+from dicomkit.dataset import DataElement, Dataset
 from dicomkit.dictionary import tag_for_keyword, vr_of
 from dicomkit.model.findings import Level
+from dicomkit.uid import transfer_syntax
 
 __all__ = [
     "COLUMNS",
@@ -43,6 +46,7 @@ __all__ = [
     "Column",
     "Index",
     "LevelRow",
+    "RowCache",
     "column_for",
     "level_of",
     "level_rows",
@@ -76,6 +80,11 @@ class Column:
     name: str  # SQL column name
     level: Level
     is_key: bool = False
+
+    @property
+    def hex(self) -> str:
+        """The attribute's key in DICOM JSON (8 upper-case hex digits)."""
+        return f"{self.tag:08X}"
 
     @property
     def ranged(self) -> bool:
@@ -191,44 +200,211 @@ def level_rows(record: Mapping[str, Any]) -> dict[Level, LevelRow]:
     parts: dict[Level, dict[str, Any]] = {lv: {} for lv in LEVELS}
     for key, elem in record.items():
         tag = int(key, 16)
-        if tag in _NOT_STORED or tag >> 16 in (0x0002, 0x7FE0) or tag & 0xFFFF == 0:
+        if not _stored(tag):
             continue
         clean = _strip_bulk(elem)
         if clean is not None:
-            parts[level_of(tag)][key] = clean
-    out: dict[Level, LevelRow] = {}
-    for lv in LEVELS:
-        attrs = parts[lv]
-        values: dict[str, Any] = {}
-        loose = False
-        for col in COLUMNS[lv]:
-            elem = attrs.get(f"{col.tag:08X}")
-            text, exact = _column_text(elem, col.vr)
-            if col.is_key:
-                values[col.name] = text or ""
-            elif col.integer:
-                number = None
-                if text is not None:
-                    try:
-                        number = int(text)
-                    except ValueError:
-                        exact = False
-                values[col.name] = number
-            elif col.ranged:
-                point = None
-                if text is not None:
-                    try:
-                        point = normalize(col.vr, text)
-                    except ValueError:
-                        point = ""  # present but not a valid value: matches no range
-                values[col.name] = point
-            else:
-                values[col.name] = text
-                if col.folded:
-                    values[col.name + "_fold"] = _fold_pn(elem)
-            loose |= not exact
-        out[lv] = LevelRow(values, json.dumps(attrs, ensure_ascii=False, separators=(",", ":")), loose)
-    return out
+            parts[_level_of(tag)][key] = clean
+    return {lv: _level_row(lv, parts[lv], _dumps(parts[lv])) for lv in LEVELS}
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def _stored(tag: int) -> bool:
+    """Does a level's JSON keep this (top-level) attribute? Not the derived attributes, the File
+    Meta Information, pixel data or group lengths."""
+    return not (tag in _NOT_STORED or tag >> 16 in _GROUPS_NOT_STORED or tag & 0xFFFF == 0)
+
+
+_LEVELS_BY_TAG: dict[int, Level] = {}
+
+
+def _level_of(tag: int) -> Level:
+    lv = _LEVELS_BY_TAG.get(tag)
+    if lv is None:
+        lv = _LEVELS_BY_TAG[tag] = level_of(tag)
+    return lv
+
+
+def _level_row(lv: Level, attrs: Mapping[str, Any], text: str) -> LevelRow:
+    """One level's row from its attributes (DICOM JSON, bulk data stripped) and their JSON text."""
+    values: dict[str, Any] = {}
+    loose = False
+    for col in COLUMNS[lv]:
+        elem = attrs.get(col.hex)
+        text_value, exact = _column_text(elem, col.vr)
+        if col.is_key:
+            values[col.name] = text_value or ""
+        elif col.integer:
+            number = None
+            if text_value is not None:
+                try:
+                    number = int(text_value)
+                except ValueError:
+                    exact = False
+            values[col.name] = number
+        elif col.ranged:
+            point = None
+            if text_value is not None:
+                try:
+                    point = normalize(col.vr, text_value)
+                except ValueError:
+                    point = ""  # present but not a valid value: matches no range
+            values[col.name] = point
+        else:
+            values[col.name] = text_value
+            if col.folded:
+                values[col.name + "_fold"] = _fold_pn(elem)
+        loose |= not exact
+    return LevelRow(values, text, loose)
+
+
+#: An element's index entry: its level, JSON key, bulk-stripped DICOM JSON (None: left out)
+#: and its ``"key":value`` JSON text.
+_Entry = tuple[Level, str, Any, str]
+_MAX_CACHED_VALUE = 1024  # longer values are bulk data (left out) or rare: not memoised
+_MAX_CONTEXTS = 64
+
+
+class RowCache:
+    """Builds the index rows of read data sets (:func:`level_rows` of their DICOM JSON), memoising
+    each element's JSON by its encoded bytes, and the patient / study / series rows.
+
+    The instances of one series share almost all their attributes byte for byte (a CT image
+    carries ~250, of which ~5 differ per image), so decoding and encoding every value for every
+    file is most of an import's CPU time. An element's JSON is fully determined by its tag, VR,
+    value bytes, byte order and character set: the memo is keyed by those (the last two per
+    data set: its Transfer Syntax UID and the bytes of its Specific Character Set). Elements
+    read without their bytes (a data set built in memory), values over 1 KiB and values whose
+    decoding warned are converted every time; a sequence is memoised by its items' elements'
+    keys. One cache per process; it empties itself when full.
+    """
+
+    def __init__(self, limit: int = 50_000) -> None:
+        #: values memoised per context, and patient / study / series rows, before emptying
+        #: (a few MB for typical headers; values are at most 1 KiB each)
+        self.limit = limit
+        self._elements: dict[Hashable, dict[Hashable, _Entry]] = {}
+        self._rows: dict[tuple[Level, tuple[str, ...]], LevelRow] = {}
+
+    def rows(self, ds: Dataset, *, memo: bool = True) -> dict[Level, LevelRow]:
+        """The four levels' rows of ``ds`` (equal to ``level_rows(to_json_dict(ds, bulk_data_
+        threshold=1024, ...))``). Raises what :func:`~dicomkit.codec.json.to_json_dict` raises.
+
+        Pass ``memo=False`` when reading ``ds`` warned: the reader may then have decoded it
+        otherwise than its Transfer Syntax UID says (a mismatch it detected and worked around)."""
+        from dicomkit.codec.json import to_json_dict
+
+        ctx = self._context(ds) if memo else None
+        known = None
+        if ctx is not None:
+            if len(self._elements) > _MAX_CONTEXTS:
+                self._elements.clear()
+            known = self._elements.setdefault(ctx, {})
+            if len(known) > self.limit:
+                known.clear()
+        if len(self._rows) > self.limit:
+            self._rows.clear()
+        found: list[_Entry | None] = []
+        keys: list[Hashable] = []
+        misses = Dataset()
+        for elem in ds:
+            tag = elem.tag
+            if tag in _NOT_STORED or tag >> 16 in _GROUPS_NOT_STORED or not tag & 0xFFFF:
+                continue
+            key: Hashable = None
+            if known is not None:
+                raw = elem.raw
+                if raw is not None:  # (the common case, inline: this loop runs ~250 times a file)
+                    key = (tag, elem.VR._value_, raw) if len(raw) <= _MAX_CACHED_VALUE else None
+                else:
+                    key = _element_key(elem)
+                if key is not None:
+                    hit = known.get(key)
+                    if hit is not None:
+                        found.append(hit)
+                        continue
+            found.append(None)
+            keys.append(key)
+            misses[tag] = elem
+        if keys:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                record = to_json_dict(misses, bulk_data_threshold=BULK_THRESHOLD, bulk_data_uri=_bulk_uri)
+            for w in caught:  # to the caller's filters (an import counts data loss)
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            computed = iter(zip(record.items(), keys, strict=True))
+            for k, entry in enumerate(found):
+                if entry is not None:
+                    continue
+                (hex_key, value), key = next(computed)
+                clean = _strip_bulk(value)
+                text = "" if clean is None else f'"{hex_key}":{_dumps(clean)}'
+                entry = found[k] = (_level_of(int(hex_key, 16)), hex_key, clean, text)
+                if key is not None and known is not None and not caught:
+                    known[key] = entry
+        parts: dict[Level, list[_Entry]] = {lv: [] for lv in LEVELS}
+        for entry in found:
+            assert entry is not None
+            if entry[2] is not None:
+                parts[entry[0]].append(entry)
+        out: dict[Level, LevelRow] = {}
+        for lv in LEVELS:
+            texts = tuple([e[3] for e in parts[lv]])
+            row_key = (lv, texts)
+            row = self._rows.get(row_key) if lv is not Level.INSTANCE else None
+            if row is None:
+                row = _level_row(lv, {e[1]: e[2] for e in parts[lv]}, "{" + ",".join(texts) + "}")
+                if lv is not Level.INSTANCE:
+                    self._rows[row_key] = row
+            out[lv] = row
+        return out
+
+    @staticmethod
+    def _context(ds: Dataset) -> tuple[str, bytes | None] | None:
+        """What besides its bytes decides an element's JSON: the byte order (Transfer Syntax) and
+        the character set; None when unknown (no memo then)."""
+        meta = ds.meta
+        ts = meta.get("TransferSyntaxUID") if meta is not None else None
+        if not ts or transfer_syntax(str(ts)) is None:  # unknown: the reader guessed the encoding
+            return None
+        charset = ds[0x00080005].raw if 0x00080005 in ds else None
+        return (str(ts), None if charset is None else bytes(charset))
+
+
+def _bulk_uri(_elem: Any) -> str:
+    return "bulk"
+
+
+_GROUPS_NOT_STORED = frozenset({0x0002, 0x7FE0})
+
+
+def _element_key(elem: DataElement) -> Hashable:
+    """What decides the element's JSON within one data set context (tag, VR, value bytes; a
+    sequence's items' elements' keys), or None when it cannot be memoised (a value built in
+    memory, or longer than :data:`_MAX_CACHED_VALUE`)."""
+    raw = elem.raw
+    vr = elem.VR._value_  # (a plain str: hashing a VR enum member runs Python code)
+    if raw is not None:
+        return (elem.tag, vr, raw) if len(raw) <= _MAX_CACHED_VALUE else None
+    if vr != "SQ":
+        return None
+    items = elem.value
+    if not isinstance(items, list):
+        return None
+    parts: list[Hashable] = [elem.tag]
+    for item in items:
+        if not isinstance(item, Dataset):
+            return None
+        for sub in item:
+            key = _element_key(sub)
+            if key is None:
+                return None
+            parts.append(key)
+        parts.append(None)  # the end of an item
+    return tuple(parts)
 
 
 def normalize(vr: str, value: str, *, high: bool = False) -> str:

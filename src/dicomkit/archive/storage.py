@@ -124,18 +124,18 @@ class FileStore:
                 os.close(fd)
         return tmp
 
-    def sync_data(self, temps: Iterable[Path]) -> None:
+    def sync_data(self, temps: Iterable[Path | str]) -> None:
         """Make the written temporary files durable (before they are renamed into place)."""
         if self._batch_sync and any(True for _ in temps):
             self._syncfs()
 
-    def sync_names(self, published: Iterable[Path]) -> None:
+    def sync_names(self, published: Iterable[Path | str]) -> None:
         """Make the renames durable (before the index commit)."""
         if self._batch_sync:
             if any(True for _ in published):
                 self._syncfs()
         else:
-            fsync_dirs(published)
+            fsync_dirs(Path(p) for p in published)
 
     def _syncfs(self) -> None:
         assert _SYNCFS is not None
@@ -149,7 +149,7 @@ class FileStore:
             os.close(fd)
 
     @staticmethod
-    def publish(tmp: Path, final: Path) -> None:
+    def publish(tmp: Path | str, final: Path | str) -> None:
         """Rename the durable temporary file over the final name (atomic on POSIX)."""
         try:
             os.replace(tmp, final)
@@ -157,7 +157,7 @@ class FileStore:
             raise _archive_error(exc, f"cannot rename {tmp} to {final}") from exc
 
     @staticmethod
-    def discard(tmp: Path | None) -> None:
+    def discard(tmp: Path | str | None) -> None:
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
