@@ -1,6 +1,7 @@
-"""Pixel decoding throughput: dicomkit.pixels vs pydicom vs dicomsdl, in the same run.
+"""Pixel decoding throughput: dicomkit.pixels vs pydicom vs dicomsdl, and dicomkit's overhead over
+the JPEG-family codecs called directly, in the same run.
 
-Two workloads, each timed as whole-set passes (read the file + decode its pixels), the readers
+The workloads are each timed as whole-set passes (read the file + decode its pixels), the readers
 alternating within the process (the starting reader rotates every round) after an untimed pass
 that also checks the readers return the same pixels (dicomsdl: the same shape — it leaves the
 bits above Bits Stored as stored, where dicomkit and pydicom sign-fill them; the corpus's random
@@ -23,6 +24,24 @@ frame   one frame of a 2,000-frame RLE file (64x64 16-bit, generated once next t
         allocations) for ``read_pixels(path, k)``, for ``pixel_array(dicomkit.read(path), k)`` and
         for pydicom 3's ``pydicom.pixels.pixel_array(path, index=k)``; information (the test suite
         checks the bytes read).
+jpeg-ls, j2k, htj2k, jpeg-sv1, jpeg-base
+        dicomkit's overhead over its codec (imagecodecs): the first ``--codec-files`` clean files
+        compressed by dicomkit itself (``dicomkit.pixels.compress.compress``: JPEG-LS lossless,
+        JPEG 2000 lossless, HTJ2K lossless, JPEG Lossless SV1; JPEG Baseline on the pixels
+        brought to 8 bits, ``value >> 4`` + 128), cached next to the corpus. One row per reader:
+        ``dicomkit`` is ``pixel_array(dicomkit.read(p))``, ``dicomkit-read_pixels`` is
+        ``read_pixels(p)``, ``direct`` is the codec called directly: open and read the whole file
+        (``fh.read()``), a memoryview of the frame's single fragment (its offset and length found
+        beforehand, untimed) passed to the imagecodecs decoder dicomkit uses (``jpegls_decode``,
+        ``jpeg2k_decode``, ``htj2k_decode``, ``jpeg8_decode``), plus, where that decoder returns
+        the stored bits unsigned and dicomkit a signed array (JPEG-LS, JPEG Lossless of the
+        signed corpus), the one numpy shift pair that sign-extends them: the same array as
+        dicomkit's (checked in the untimed pass). ``pydicom`` (``dcmread(p).pixel_array``, its
+        default plugins) is information, left out where it has no decoder or returns other pixels.
+        Target: dicomkit <= 1.2x direct, written in the rows as ``direct / dicomkit >= 0.833``
+        (the rows' ratio is always ``reader / dicomkit``); the ``codec_overhead`` JSON entry and
+        the summary lines give ``dicomkit / direct`` and ``read_pixels / direct`` (wall and CPU)
+        and the extra microseconds per file.
 
 Reported: median pass time over the rounds, files/s, and ``peer / dicomkit`` time ratios; the
 same ratios in CPU time (``time.process_time``), less sensitive to other load on the machine.
@@ -248,16 +267,161 @@ def _one_frame(path: Path, index: int) -> dict[str, dict[str, float]]:
     return out
 
 
+# -- codec overhead: dicomkit vs calling imagecodecs directly ------------------------------------
+
+#: workload name -> (transfer syntax UID, 8-bit source, imagecodecs decoder dicomkit uses)
+CODEC_SYNTAXES: dict[str, tuple[str, bool, str]] = {
+    "jpeg-ls": ("1.2.840.10008.1.2.4.80", False, "jpegls_decode"),
+    "j2k": ("1.2.840.10008.1.2.4.90", False, "jpeg2k_decode"),
+    "htj2k": ("1.2.840.10008.1.2.4.201", False, "htj2k_decode"),
+    "jpeg-sv1": ("1.2.840.10008.1.2.4.70", False, "jpeg8_decode"),
+    "jpeg-base": ("1.2.840.10008.1.2.4.50", True, "jpeg8_decode"),
+}
+#: ``direct / dicomkit`` time >= 1/1.2, i.e. dicomkit's time <= 1.2x the codec called directly
+CODEC_TARGET = round(1 / 1.2, 3)
+TARGETS.update({(workload, "direct"): CODEC_TARGET for workload in CODEC_SYNTAXES})
+
+
+def _codec_workloads(
+    clean: list[Path], count: int, rounds: int, workloads: dict[str, Any]
+) -> dict[str, dict[str, float]]:
+    """Time each JPEG-family syntax (dicomkit, its read_pixels, the codec directly, pydicom);
+    add the timings to ``workloads`` and return the dicomkit / direct ratios per syntax."""
+    import numpy as np
+
+    import dicomkit
+    from dicomkit.pixels import pixel_array
+
+    overhead: dict[str, dict[str, float]] = {}
+    from dicomkit.errors import DicomError
+
+    for workload, (_uid, _eight_bit, decoder) in CODEC_SYNTAXES.items():
+        try:
+            files = _codec_files(clean, workload, count)
+        except (ImportError, DicomError) as exc:  # no imagecodecs, or a build without this codec
+            print(f"{workload}: skipped ({exc})", file=sys.stderr)
+            continue
+        want = pixel_array(dicomkit.read(files[0]))
+        got = np.asarray(_direct(files[:1], decoder, None)(files[0]))
+        signed_bits = None
+        if got.dtype.kind == "u" and want.dtype.kind == "i":
+            signed_bits = int(dicomkit.read(files[0], stop_before_pixels=True).BitsStored)
+        readers: dict[str, Callable[[Path], Any]] = {
+            "dicomkit": _dicomkit(),
+            "dicomkit-read_pixels": _dicomkit_read_pixels(),
+            "direct": _direct(files, decoder, signed_bits),
+        }
+        pyd = _pydicom()
+        try:  # information only: left out when no pydicom plugin decodes this syntax
+            if np.array_equal(np.asarray(pyd(files[0])), want):
+                readers["pydicom"] = pyd
+        except Exception:
+            pass
+        medians, cpu = _time(readers, files, rounds)
+        workloads[workload] = (len(files), (medians, cpu))
+        per_file = 1e6 / len(files)
+        overhead[workload] = {
+            "dicomkit/direct": round(medians["dicomkit"] / medians["direct"], 3),
+            "read_pixels/direct": round(medians["dicomkit-read_pixels"] / medians["direct"], 3),
+            "dicomkit/direct_cpu": round(cpu["dicomkit"] / cpu["direct"], 3),
+            "direct_us_per_file": round(medians["direct"] * per_file, 1),
+            "dicomkit_extra_us_per_file": round((medians["dicomkit"] - medians["direct"]) * per_file, 1),
+            "read_pixels_extra_us_per_file": round(
+                (medians["dicomkit-read_pixels"] - medians["direct"]) * per_file, 1
+            ),
+        }
+    return overhead
+
+
+def _codec_files(clean: list[Path], workload: str, count: int) -> list[Path]:
+    """The first ``count`` clean corpus files compressed by dicomkit itself
+    (``dicomkit.pixels.compress.compress``), cached next to the corpus; ``jpeg-base`` first
+    brings the pixels to 8 bits unsigned (``value >> 4`` + 128) with ``set_pixel_data``."""
+    import numpy as np
+
+    import dicomkit
+    from dicomkit.pixels import pixel_array
+    from dicomkit.pixels.compress import compress
+    from dicomkit.pixels.encode import set_pixel_data
+
+    uid, eight_bit, _ = CODEC_SYNTAXES[workload]
+    out_dir = clean[0].parent.parent / (clean[0].parent.name.removesuffix("-clean") + f"-{workload}")
+    out_dir.mkdir(exist_ok=True)
+    out = []
+    for src in clean[:count]:
+        dst = out_dir / src.name
+        if not dst.exists():
+            ds = dicomkit.read(src)
+            if eight_bit:
+                arr = pixel_array(ds).astype(np.int32)
+                set_pixel_data(ds, ((arr >> 4) + 128).clip(0, 255).astype(np.uint8))
+            tmp = dst.with_suffix(".partial")
+            dicomkit.write(compress(ds, uid), tmp)
+            tmp.rename(dst)
+        out.append(dst)
+    return out
+
+
+def _single_fragment(path: Path) -> tuple[int, int]:
+    """(file offset, length) of the one fragment of a single-frame encapsulated file, found
+    untimed: the (7FE0,0010) OB header with undefined length, then the Basic Offset Table item,
+    then the first item (the file holds nothing after the pixel data)."""
+    import struct
+
+    data = path.read_bytes()
+    head = data.rfind(b"\xe0\x7f\x10\x00OB\x00\x00\xff\xff\xff\xff")
+    if head < 0:
+        raise SystemExit(f"{path}: no encapsulated Pixel Data header")
+    p = head + 12
+    _, _, bot = struct.unpack_from("<HHL", data, p)
+    p += 8 + bot
+    g, e, n = struct.unpack_from("<HHL", data, p)
+    if (g, e) != (0xFFFE, 0xE000):
+        raise SystemExit(f"{path}: no first fragment item")
+    nxt = struct.unpack_from("<HH", data, p + 8 + n)
+    if nxt != (0xFFFE, 0xE0DD):
+        raise SystemExit(f"{path}: more than one fragment")
+    return p + 8, n
+
+
+def _direct(files: list[Path], decoder: str, signed_bits: int | None) -> Callable[[Path], Any]:
+    """The codec called directly: read the file's bytes, take a memoryview of the frame's
+    fragment (offsets pre-located untimed) and call the imagecodecs decoder. ``signed_bits``:
+    sign-extend from that many bits (the JPEG-LS / JPEG Lossless decoders return the stored
+    bits unsigned; one numpy shift pair, the least needed to return the same array)."""
+    import imagecodecs
+    import numpy as np
+
+    where = {f: _single_fragment(f) for f in files}
+    fn = getattr(imagecodecs, decoder)
+
+    def run(path: Path) -> Any:
+        off, n = where[path]
+        with open(path, "rb", buffering=0) as fh:
+            data = fh.read()
+        arr = fn(memoryview(data)[off : off + n])
+        if signed_bits is not None:
+            shift = arr.dtype.itemsize * 8 - signed_bits
+            arr = arr.view(arr.dtype.str.replace("u", "i"))
+            arr = np.right_shift(np.left_shift(arr, shift), shift)
+        return arr
+
+    return run
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--files", type=int, default=600, help="native corpus size (default 600)")
     ap.add_argument("--rle-files", type=int, default=60, help="files compressed with dcmcrle (default 60)")
+    ap.add_argument(
+        "--codec-files", type=int, default=30, help="files per JPEG-family syntax (default 30; 0: skip)"
+    )
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--quick", action="store_true", help="120 files, 20 RLE files, 3 rounds")
+    ap.add_argument("--quick", action="store_true", help="120 files, 20 RLE files, 10 codec files, 3 rounds")
     ap.add_argument("--json", type=Path, help="write the results here")
     args = ap.parse_args(argv)
     if args.quick:
-        args.files, args.rle_files, args.rounds = 120, 20, 3
+        args.files, args.rle_files, args.codec_files, args.rounds = 120, 20, 10, 3
     warnings.simplefilter("ignore")
     files = corpus.ensure_corpus(None, corpus.Shape.for_files(args.files))
     results: dict[str, Any] = {"files": len(files), "rounds": args.rounds, "workloads": {}}
@@ -291,6 +455,11 @@ def main(argv: list[str] | None = None) -> int:
             rle["dicomsdl"] = sdl
         results["workloads"]["rle"] = (len(rle_files), _time(rle, rle_files, args.rounds))
 
+    if args.codec_files:
+        results["codec_overhead"] = _codec_workloads(
+            clean, args.codec_files, args.rounds, results["workloads"]
+        )
+
     many = _many_frames_file(files)
     results["frame"] = _one_frame(many, 1234) if many is not None else {}
 
@@ -311,8 +480,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     for workload, name, n, t, fps, ratio, target, verdict in rows:
         cpu_ratio = cpu_ratios[f"{workload}/{name}"]
-        tgt = f">= {target:.1f}x {verdict}" if target is not None else ""
+        tgt = f">= {target:.{1 if target >= 1 else 3}f}x {verdict}" if target is not None else ""
         print(f"{workload:8} {name:22} {n:5d} {t:9.3f} {fps:9.1f} {ratio:7.2f}x {cpu_ratio:7.2f}x {tgt}")
+    for workload, o in results.get("codec_overhead", {}).items():
+        print(
+            f"{workload:9} dicomkit/direct {o['dicomkit/direct']:5.2f}x "
+            f"(+{o['dicomkit_extra_us_per_file']:.0f} us/file), read_pixels/direct "
+            f"{o['read_pixels/direct']:5.2f}x (+{o['read_pixels_extra_us_per_file']:.0f} us/file); "
+            f"direct {o['direct_us_per_file']:.0f} us/file; CPU dicomkit/direct {o['dicomkit/direct_cpu']:.2f}x "
+            "(target: dicomkit <= 1.2x direct)"
+        )
     if many is not None:
         print(f"one frame of {many.name} ({many.stat().st_size} bytes):")
     for name, e in results["frame"].items():

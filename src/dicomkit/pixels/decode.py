@@ -421,7 +421,7 @@ def _codec_error(info: PixelInfo, exc: Exception) -> PixelDataError:
     return PixelDataError(f"{label} frame could not be decoded: {exc}")
 
 
-def _jpeg_markers(frame: bytes) -> tuple[bool, int | None, tuple[int, ...]]:
+def _jpeg_markers(frame: bytes | memoryview) -> tuple[bool, int | None, tuple[int, ...]]:
     """(JFIF APP0 present, Adobe APP14 transform flag or None, SOF component ids)."""
     jfif = False
     adobe: int | None = None
@@ -436,7 +436,7 @@ def _jpeg_markers(frame: bytes) -> tuple[bool, int | None, tuple[int, ...]]:
             pos += 1
             continue
         length = int.from_bytes(frame[pos + 2 : pos + 4], "big")
-        body = frame[pos + 4 : pos + 2 + length]
+        body = bytes(frame[pos + 4 : pos + 2 + length])  # one segment (memoryview has no startswith)
         if marker == 0xE0 and body.startswith(b"JFIF"):
             jfif = True
         elif marker == 0xEE and body.startswith(b"Adobe") and len(body) >= 12:
@@ -450,7 +450,7 @@ def _jpeg_markers(frame: bytes) -> tuple[bool, int | None, tuple[int, ...]]:
     return jfif, adobe, ids
 
 
-def _jpeg_is_ycbcr(frame: bytes, info: PixelInfo) -> bool:
+def _jpeg_is_ycbcr(frame: bytes | memoryview, info: PixelInfo) -> bool:
     """Whether a 3-component JPEG codestream holds YCbCr (so the decoder should convert).
 
     Component ids "RGB"/"rgb" mean RGB; a JFIF marker means YCbCr; an Adobe APP14 marker's
@@ -467,7 +467,7 @@ def _jpeg_is_ycbcr(frame: bytes, info: PixelInfo) -> bool:
     return info.photometric_interpretation.startswith("YBR")
 
 
-def _decode_jpeg(frame: bytes, info: PixelInfo, as_rgb: bool) -> np.ndarray:
+def _decode_jpeg(frame: bytes | memoryview, info: PixelInfo, as_rgb: bool) -> np.ndarray:
     ic = _imagecodecs()
     errors: list[str] = []
     kwargs: dict[str, Any] = {}
@@ -489,7 +489,7 @@ def _decode_jpeg(frame: bytes, info: PixelInfo, as_rgb: bool) -> np.ndarray:
     raise _codec_error(info, RuntimeError("; ".join(errors) or "no JPEG decoder in imagecodecs"))
 
 
-def _decode_jpegls(frame: bytes, info: PixelInfo, as_rgb: bool) -> np.ndarray:
+def _decode_jpegls(frame: bytes | memoryview, info: PixelInfo, as_rgb: bool) -> np.ndarray:
     ic = _imagecodecs()
     try:
         return np.asarray(ic.jpegls_decode(frame))
@@ -506,7 +506,7 @@ def _j2k_codestream_sign(frame: bytes | memoryview) -> tuple[bool, int] | None:
     return bool(ssiz & 0x80), (ssiz & 0x7F) + 1
 
 
-def _decode_j2k(frame: bytes, info: PixelInfo, as_rgb: bool) -> np.ndarray:
+def _decode_j2k(frame: bytes | memoryview, info: PixelInfo, as_rgb: bool) -> np.ndarray:
     ic = _imagecodecs()
     try:
         return np.asarray(ic.jpeg2k_decode(frame))
@@ -514,7 +514,7 @@ def _decode_j2k(frame: bytes, info: PixelInfo, as_rgb: bool) -> np.ndarray:
         raise _codec_error(info, exc) from None
 
 
-def _decode_htj2k(frame: bytes, info: PixelInfo, as_rgb: bool) -> np.ndarray:
+def _decode_htj2k(frame: bytes | memoryview, info: PixelInfo, as_rgb: bool) -> np.ndarray:
     ic = _imagecodecs()
     try:
         return np.asarray(ic.htj2k_decode(frame))
@@ -614,8 +614,18 @@ def _conform(arr: np.ndarray, info: PixelInfo, frame: bytes | memoryview) -> np.
     return _correct_bits(arr, info, owned=info.transfer_syntax_uid != ENCAPSULATED_UNCOMPRESSED)
 
 
+#: syntaxes whose decoders read the fragment's memoryview itself (the RLE decoder, imagecodecs'
+#: JPEG-family decoders): no copy of the compressed frame. Other decoders get ``bytes``.
+_TAKES_VIEW = frozenset(
+    {RLE_LOSSLESS, JPEG_BASELINE, JPEG_EXTENDED, JPEG_LOSSLESS, JPEG_LOSSLESS_SV1}
+    | set(JPEG_LS_SYNTAXES)
+    | set(JPEG_2000_SYNTAXES)
+    | set(HTJ2K_SYNTAXES)
+)
+
+
 def _decode_encapsulated(info: PixelInfo, frame: bytes | memoryview, as_rgb: bool) -> np.ndarray:
-    if info.transfer_syntax_uid != RLE_LOSSLESS:  # the RLE decoder works on the memoryview itself
+    if info.transfer_syntax_uid not in _TAKES_VIEW:
         frame = bytes(frame)
     arr = _conform(_decoder(info)(frame, info, as_rgb), info, frame)
     if as_rgb and info.samples_per_pixel == 3 and _codec_keeps_ybr(info):
