@@ -107,9 +107,7 @@ def _importers(
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    shape = corpus.QUICK_SHAPE if args.quick else corpus.DEFAULT_SHAPE
-    if args.files:
-        shape = corpus.Shape.for_files(args.files)
+    shape = corpus.chosen_shape(args.quick, args.files)
     files = corpus.ensure_corpus(args.corpus_dir, shape, log=_log)
     corpus_dir = files[0].parent
     total_bytes = warm(files)

@@ -413,9 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args(argv)
 
-    shape = corpus.QUICK_SHAPE if args.quick else corpus.DEFAULT_SHAPE
-    if args.files:
-        shape = corpus.Shape.for_files(args.files)
+    shape = corpus.chosen_shape(args.quick, args.files)
     rounds = args.rounds or (3 if args.quick else 5)
     out = run(
         corpus_dir=args.corpus_dir,

@@ -441,9 +441,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 unless every target is PASS")
     args = parser.parse_args(argv)
 
-    shape = corpus.QUICK_SHAPE if args.quick else corpus.DEFAULT_SHAPE
-    if args.files:
-        shape = corpus.Shape.for_files(args.files)
+    shape = corpus.chosen_shape(args.quick, args.files)
     rounds = args.rounds or (3 if args.quick else 5)
     out = run(
         corpus_dir=args.corpus_dir,

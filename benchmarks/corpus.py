@@ -81,6 +81,13 @@ DEFAULT_SHAPE = Shape()
 QUICK_SHAPE = Shape(2, 2, 3, 10)  # 120 files
 
 
+def chosen_shape(quick: bool, files: int | None) -> Shape:
+    """The corpus a benchmark's ``--quick`` / ``--files N`` options ask for (``--files`` wins)."""
+    if files:
+        return Shape.for_files(files)
+    return QUICK_SHAPE if quick else DEFAULT_SHAPE
+
+
 def cache_root() -> Path:
     env = os.environ.get(ENV_CACHE_DIR)
     if env:
