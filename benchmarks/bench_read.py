@@ -30,7 +30,6 @@ import importlib
 import json
 import operator
 import platform
-import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -40,8 +39,10 @@ from typing import Any
 
 try:
     from benchmarks import corpus
+    from benchmarks import rounds as rounds_
 except ImportError:  # run as a script: benchmarks/ itself is sys.path[0]
     import corpus  # type: ignore[no-redef]
+    import rounds as rounds_  # type: ignore[no-redef]
 
 INDEX_FIELDS = (
     "PatientID",
@@ -249,23 +250,12 @@ def run_workload(
     for entry in result["peers"].values():
         entry.pop("_values", None)
 
-    times: dict[str, list[float]] = {p.name: [] for p in live}
-    for r in range(rounds):
-        shift = r % len(live) if live else 0
-        for peer in live[shift:] + live[:shift]:
-            times[peer.name].append(time_pass(peer.work[workload], paths))
-        log(
-            f"  {workload} round {r + 1}/{rounds}: "
-            + ", ".join(f"{name} {t[-1] * 1e6 / len(paths):.0f} us/file" for name, t in times.items())
-        )
+    work = {p.name: p.work[workload] for p in live}
+    times = rounds_.alternate(
+        list(work), lambda name: time_pass(work[name], paths), rounds, len(paths), log, workload
+    )
     for name, t in times.items():
-        median = statistics.median(t)
-        result["peers"][name].update(
-            pass_seconds=[round(x, 6) for x in t],
-            median_seconds=round(median, 6),
-            us_per_file=round(median * 1e6 / len(paths), 2),
-            files_per_second=round(len(paths) / median, 1),
-        )
+        result["peers"][name].update(rounds_.median_figures(t, len(paths)))
     result["checks"] = checks_for(workload, result["peers"])
     return result
 

@@ -49,9 +49,11 @@ from typing import Any
 
 try:
     from benchmarks import bench_read, corpus
+    from benchmarks import rounds as rounds_
 except ImportError:  # run as a script: benchmarks/ itself is sys.path[0]
     import bench_read  # type: ignore[no-redef,import-not-found,unused-ignore]
     import corpus  # type: ignore[no-redef,import-not-found,unused-ignore]
+    import rounds as rounds_  # type: ignore[no-redef,import-not-found,unused-ignore]
 
 EXPLICIT = "1.2.840.10008.1.2.1"
 DEFLATED = "1.2.840.10008.1.2.1.99"
@@ -254,23 +256,11 @@ def run_workload(
         else:
             result["peers"][name] = {"status": "ok"}
             live.append(name)
-    times: dict[str, list[float]] = {name: [] for name in live}
-    for r in range(rounds):
-        shift = r % len(live) if live else 0
-        for name in live[shift:] + live[:shift]:
-            times[name].append(time_pass(writers[name], len(paths), dirs[name]))
-        log(
-            f"  {workload} round {r + 1}/{rounds}: "
-            + ", ".join(f"{name} {t[-1] * 1e6 / len(paths):.0f} us/file" for name, t in times.items())
-        )
+    times = rounds_.alternate(
+        live, lambda name: time_pass(writers[name], len(paths), dirs[name]), rounds, len(paths), log, workload
+    )
     for name, t in times.items():
-        median = statistics.median(t)
-        result["peers"][name].update(
-            pass_seconds=[round(x, 6) for x in t],
-            median_seconds=round(median, 6),
-            us_per_file=round(median * 1e6 / len(paths), 2),
-            files_per_second=round(len(paths) / median, 1),
-        )
+        result["peers"][name].update(rounds_.median_figures(t, len(paths)))
     for folder in dirs.values():
         shutil.rmtree(folder, ignore_errors=True)
     result["checks"] = bench_read.checks_for(
