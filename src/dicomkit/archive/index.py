@@ -575,24 +575,25 @@ class Index:
         return out
 
     def study_patients(self, study_uids: Sequence[str]) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for chunk in _chunks(sorted(set(study_uids))):
-            rows = self.db.execute(
-                "SELECT st.study_uid, p.patient_id FROM study st JOIN patient p ON p.pk = st.patient_pk"
-                f" WHERE st.study_uid IN ({_marks(len(chunk))})",
-                chunk,
-            )
-            out.update((r[0], r[1]) for r in rows)
-        return out
+        """Study Instance UID → the Patient ID it is indexed under."""
+        return self._parents(
+            "SELECT st.study_uid, p.patient_id FROM study st JOIN patient p ON p.pk = st.patient_pk"
+            " WHERE st.study_uid IN ",
+            study_uids,
+        )
 
     def series_studies(self, series_uids: Sequence[str]) -> dict[str, str]:
+        """Series Instance UID → the Study Instance UID it is indexed under."""
+        return self._parents(
+            "SELECT se.series_uid, st.study_uid FROM series se JOIN study st ON st.pk = se.study_pk"
+            " WHERE se.series_uid IN ",
+            series_uids,
+        )
+
+    def _parents(self, select_in: str, uids: Sequence[str]) -> dict[str, str]:
         out: dict[str, str] = {}
-        for chunk in _chunks(sorted(set(series_uids))):
-            rows = self.db.execute(
-                "SELECT se.series_uid, st.study_uid FROM series se JOIN study st ON st.pk = se.study_pk"
-                f" WHERE se.series_uid IN ({_marks(len(chunk))})",
-                chunk,
-            )
+        for chunk in _chunks(sorted(set(uids))):
+            rows = self.db.execute(f"{select_in}({_marks(len(chunk))})", chunk)
             out.update((r[0], r[1]) for r in rows)
         return out
 
