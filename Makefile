@@ -37,7 +37,7 @@ help:
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py src/dicomkit/codec/_scan.c
 	@if ! $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then \
 	  echo "error: $(PYTHON) is older than Python 3.11 (set PYTHON=python3.11 or newer)" >&2; exit 1; \
 	fi

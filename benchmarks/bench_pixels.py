@@ -9,7 +9,16 @@ bits above Bits Stored as stored, where dicomkit and pydicom sign-fill them; the
 
 native  the generated corpus (benchmarks/corpus.py: 512x512 int16 CT/MR, Explicit VR LE):
         ``pixel_array(dicomkit.read(p))`` vs ``pydicom.dcmread(p).pixel_array`` vs
-        ``dicomsdl.open_file(p).pixelData(storedvalue=True)``. Targets: dicomkit >= 5x pydicom, >= 1.0x dicomsdl.
+        ``dicomsdl.open_file(p).pixelData(storedvalue=True)``, each result dropped at once (a folder
+        processed file by file). Targets: dicomkit >= 5x pydicom, >= 1.0x dicomsdl.
+native-keep  the same, every result of a pass kept until the pass ends (a series loaded into memory).
+        Both are also reported as ``native/path`` and ``native-keep/path``: relative to
+        ``dicomkit-path``, ``pixel_array(p)`` given the path (the pixels read straight into the
+        array's buffer: one buffer per file instead of two; the targets apply to both forms).
+        ``pydicom-path`` is pydicom 3's ``pydicom.pixels.pixel_array(p)`` (information).
+        Each timed pass runs in a new Python process (after an untimed warm-up pass there), so every
+        reader starts from the same allocator state: the fresh pages a 512 KiB buffer costs (page
+        faults, ~2 us per 4 KiB page on this VM) are a large part of all these timings.
         ``dicomkit-read_pixels`` is ``dicomkit.pixels.decode.read_pixels(p)`` (the data set read without
         its pixel data, then the pixels read straight into the array's buffer): information.
 clean   the same files with their pixel values inside Bits Stored (cached next to the corpus), so
@@ -56,6 +65,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable
@@ -67,7 +77,13 @@ try:
 except ImportError:  # run as a script: benchmarks/ itself is sys.path[0]
     import corpus  # type: ignore[no-redef]
 
-TARGETS = {("native", "pydicom"): 5.0, ("native", "dicomsdl"): 1.0, ("rle", "pydicom"): 3.0}
+TARGETS = {
+    ("native", "pydicom"): 5.0,
+    ("native", "dicomsdl"): 1.0,
+    ("native-keep", "pydicom"): 5.0,
+    ("native-keep", "dicomsdl"): 1.0,
+    ("rle", "pydicom"): 3.0,
+}
 
 
 def _dicomkit(*, numpy_only: bool = False) -> Callable[[Path], Any]:
@@ -97,6 +113,24 @@ def _dicomkit_read_pixels() -> Callable[[Path], Any]:
     return run
 
 
+def _dicomkit_path() -> Callable[[Path], Any]:
+    from dicomkit.pixels import pixel_array
+
+    def run(path: Path) -> Any:
+        return pixel_array(path)
+
+    return run
+
+
+def _pydicom_path() -> Callable[[Path], Any]:
+    from pydicom.pixels import pixel_array as pydicom_pixel_array
+
+    def run(path: Path) -> Any:
+        return pydicom_pixel_array(path)
+
+    return run
+
+
 def _pydicom(plugin: str | None = None) -> Callable[[Path], Any]:
     import pydicom
 
@@ -119,6 +153,27 @@ def _dicomsdl() -> Callable[[Path], Any] | None:
         return dicomsdl.open_file(str(path)).pixelData(storedvalue=True)  # stored values, as pixel_array
 
     return run
+
+
+_FACTORIES: dict[str, Callable[[], Callable[[Path], Any] | None]] = {
+    "dicomkit": _dicomkit,
+    "dicomkit-numpy": lambda: _dicomkit(numpy_only=True),
+    "dicomkit-read_pixels": _dicomkit_read_pixels,
+    "dicomkit-path": _dicomkit_path,
+    "pydicom": _pydicom,
+    "pydicom-path": _pydicom_path,
+    "pydicom-own": lambda: _pydicom("pydicom"),
+    "pylibjpeg-rle": lambda: _pydicom("pylibjpeg"),
+    "dicomsdl": _dicomsdl,
+}
+
+
+def _reader(factory: str) -> Callable[[Path], Any] | None:
+    """The reader ``factory`` makes, labelled with it (the timed passes rebuild it in a child)."""
+    fn = _FACTORIES[factory]()
+    if fn is not None:
+        fn.factory = factory  # type: ignore[attr-defined]
+    return fn
 
 
 def _clean_files(files: list[Path]) -> list[Path]:
@@ -162,13 +217,19 @@ def _rle_files(files: list[Path], count: int) -> list[Path]:
 
 
 def _time(
-    readers: dict[str, Callable[[Path], Any]], files: list[Path], rounds: int
+    readers: dict[str, Callable[[Path], Any]], files: list[Path], rounds: int, *, keep: bool = False
 ) -> tuple[dict[str, float], dict[str, float]]:
-    """Median wall and CPU seconds per pass, by reader."""
+    """Median wall and CPU seconds per pass, by reader.
+
+    ``keep``: each pass keeps every result in a list until the pass ends (loading a series into
+    memory), else each result is dropped at once (processing a folder file by file). The arrays of
+    the check pass are released before timing: holding them changes what the allocator hands out
+    (the fresh pages a 512 KiB buffer costs dominate these timings, see docs/benchmarks.md)."""
     import numpy as np
 
     names = list(readers)
     ref = [np.asarray(readers[names[0]](f)) for f in files]
+    got = None
     for name in names[1:]:  # untimed pass: warm up and check the pixels agree
         for f, r in zip(files, ref, strict=True):
             got = np.asarray(readers[name](f))
@@ -176,23 +237,67 @@ def _time(
             same = got.shape == r.shape and (name == "dicomsdl" or np.array_equal(got, r))
             if not same:
                 raise SystemExit(f"{name} disagrees with {names[0]} on {f}")
+    del ref, got
     times: dict[str, list[float]] = {n: [] for n in names}
     cpu: dict[str, list[float]] = {n: [] for n in names}
-    for k in range(rounds):
-        order = names[k % len(names) :] + names[: k % len(names)]
-        for name in order:
-            fn = readers[name]
-            gc.collect()
-            c0 = time.process_time()
-            t0 = time.perf_counter()
-            for f in files:
-                fn(f)
-            times[name].append(time.perf_counter() - t0)
-            cpu[name].append(time.process_time() - c0)
+    isolated = all(hasattr(fn, "factory") for fn in readers.values())
+    with tempfile.TemporaryDirectory() as tmp:
+        listing = Path(tmp) / "files.json"
+        listing.write_text(json.dumps([str(f) for f in files]))
+        for k in range(rounds):
+            order = names[k % len(names) :] + names[: k % len(names)]
+            for name in order:
+                if isolated:
+                    wall, used = _child_pass(readers[name].factory, listing, keep)  # type: ignore[attr-defined]
+                else:
+                    wall, used = _one_pass(readers[name], files, keep)
+                times[name].append(wall)
+                cpu[name].append(used)
     return (
         {n: statistics.median(t) for n, t in times.items()},
         {n: statistics.median(t) for n, t in cpu.items()},
     )
+
+
+def _child_pass(factory: str, listing: Path, keep: bool) -> tuple[float, float]:
+    """One timed pass of reader ``factory`` over the files in ``listing``, in a new Python process
+    (after one untimed warm-up pass there): every reader starts from the same allocator state."""
+    cmd = [sys.executable, __file__, "--child", factory, "--child-files", str(listing)]
+    if keep:
+        cmd.append("--child-keep")
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode:
+        raise SystemExit(f"timing {factory} failed:\n{out.stderr}")
+    wall, used = json.loads(out.stdout.strip().splitlines()[-1])
+    return float(wall), float(used)
+
+
+def _one_pass(fn: Callable[[Path], Any], files: list[Path], keep: bool) -> tuple[float, float]:
+    """Wall and CPU seconds of one pass of ``fn`` over ``files`` (see ``_time`` for ``keep``)."""
+    gc.collect()
+    kept: list[Any] = []
+    c0 = time.process_time()
+    t0 = time.perf_counter()
+    if keep:
+        for f in files:
+            kept.append(fn(f))
+    else:
+        for f in files:
+            fn(f)
+    wall, used = time.perf_counter() - t0, time.process_time() - c0
+    del kept
+    return wall, used
+
+
+def _child(factory: str, listing: Path, keep: bool) -> int:
+    files = [Path(p) for p in json.loads(listing.read_text())]
+    fn = _FACTORIES[factory]()
+    if fn is None:
+        raise SystemExit(f"{factory} is not available")
+    for f in files:
+        fn(f)
+    print(json.dumps(_one_pass(fn, files, keep)))
+    return 0
 
 
 def _many_frames_file(files: list[Path], frames: int = 2000) -> Path | None:
@@ -419,7 +524,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="120 files, 20 RLE files, 10 codec files, 3 rounds")
     ap.add_argument("--json", type=Path, help="write the results here")
+    ap.add_argument("--child", help=argparse.SUPPRESS)  # internal: one timed pass in a new process
+    ap.add_argument("--child-files", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--child-keep", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.child:
+        warnings.simplefilter("ignore")
+        return _child(args.child, args.child_files, args.child_keep)
     if args.quick:
         args.files, args.rle_files, args.codec_files, args.rounds = 120, 20, 10, 3
     warnings.simplefilter("ignore")
@@ -427,28 +538,27 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"files": len(files), "rounds": args.rounds, "workloads": {}}
 
     native: dict[str, Callable[[Path], Any]] = {
-        "dicomkit": _dicomkit(),
-        "dicomkit-read_pixels": _dicomkit_read_pixels(),
-        "pydicom": _pydicom(),
+        name: fn
+        for name in ("dicomkit", "dicomkit-path", "pydicom", "pydicom-path", "dicomsdl")
+        if (fn := _reader(name))
     }
-    sdl = _dicomsdl()
-    if sdl is not None:
-        native["dicomsdl"] = sdl
+    sdl = native.get("dicomsdl")
     results["workloads"]["native"] = (len(files), _time(native, files, args.rounds))
+    results["workloads"]["native-keep"] = (len(files), _time(native, files, args.rounds, keep=True))
     clean = _clean_files(files)
     results["workloads"]["clean"] = (len(clean), _time(native, clean, args.rounds))
 
     if shutil.which("dcmcrle"):
         rle_files = _rle_files(files, args.rle_files)
         rle: dict[str, Callable[[Path], Any]] = {
-            "dicomkit": _dicomkit(numpy_only=True),
-            "dicomkit-imagecodecs": _dicomkit(),
-            "pydicom": _pydicom("pydicom"),
+            "dicomkit": _reader("dicomkit-numpy"),  # type: ignore[dict-item]
+            "dicomkit-imagecodecs": _reader("dicomkit"),  # type: ignore[dict-item]
+            "pydicom": _reader("pydicom-own"),  # type: ignore[dict-item]
         }
         try:
             import rle as _pylibjpeg_rle  # noqa: F401  (pylibjpeg-rle)
 
-            rle["pylibjpeg-rle"] = _pydicom("pylibjpeg")
+            rle["pylibjpeg-rle"] = _reader("pylibjpeg-rle")  # type: ignore[assignment]
         except ImportError:
             pass
         if sdl is not None:
@@ -466,22 +576,29 @@ def main(argv: list[str] | None = None) -> int:
     rows = []  # run_all.py reads these 8 fields; CPU-time ratios are in "cpu_ratios"
     cpu_ratios: dict[str, float] = {}
     for workload, (n, (medians, cpu)) in results["workloads"].items():
-        base, cpu_base = medians["dicomkit"], cpu["dicomkit"]
-        for name, t in medians.items():
-            ratio = t / base
-            target = TARGETS.get((workload, name))
-            verdict = "" if target is None else ("PASS" if ratio >= target else "FAIL")
-            rows.append((workload, name, n, t, n / t, ratio, target, verdict))
-            cpu_ratios[f"{workload}/{name}"] = round(cpu[name] / cpu_base, 3)
+        # the native workloads are reported twice: relative to pixel_array(read(p)) ("dicomkit") and,
+        # as "<workload>/path", relative to pixel_array(p) ("dicomkit-path"); targets apply to both
+        bases = ["dicomkit", "dicomkit-path"] if "dicomkit-path" in medians else ["dicomkit"]
+        for base_name in bases:
+            label = workload if base_name == "dicomkit" else f"{workload}/path"
+            base, cpu_base = medians[base_name], cpu[base_name]
+            for name, t in medians.items():
+                if base_name != "dicomkit" and name == "dicomkit":
+                    continue
+                ratio = t / base
+                target = TARGETS.get((workload, name))
+                verdict = "" if target is None else ("PASS" if ratio >= target else "FAIL")
+                rows.append((label, name, n, t, n / t, ratio, target, verdict))
+                cpu_ratios[f"{label}/{name}"] = round(cpu[name] / cpu_base, 3)
     results["cpu_ratios"] = cpu_ratios
     print(
-        f"{'workload':8} {'reader':22} {'files':>5} {'median s':>9} {'files/s':>9} {'peer/dk':>8} "
+        f"{'workload':16} {'reader':22} {'files':>5} {'median s':>9} {'files/s':>9} {'peer/dk':>8} "
         f"{'cpu p/dk':>8} target"
     )
     for workload, name, n, t, fps, ratio, target, verdict in rows:
         cpu_ratio = cpu_ratios[f"{workload}/{name}"]
         tgt = f">= {target:.{1 if target >= 1 else 3}f}x {verdict}" if target is not None else ""
-        print(f"{workload:8} {name:22} {n:5d} {t:9.3f} {fps:9.1f} {ratio:7.2f}x {cpu_ratio:7.2f}x {tgt}")
+        print(f"{workload:16} {name:22} {n:5d} {t:9.3f} {fps:9.1f} {ratio:7.2f}x {cpu_ratio:7.2f}x {tgt}")
     for workload, o in results.get("codec_overhead", {}).items():
         print(
             f"{workload:9} dicomkit/direct {o['dicomkit/direct']:5.2f}x "

@@ -80,6 +80,10 @@ _TAG_FOR_KEYWORD: dict[str, int] = {kw: tag for tag, kw in _KEYWORD.items()}
 
 #: Exact-tag VM table (no repeating groups): the reader's hot path uses ``VM_BY_TAG.get``.
 VM_BY_TAG: Mapping[int, str] = _VM
+#: The exact tags whose VR is SQ, and ``(mask, value)`` of the repeating-group entries whose VR
+#: is SQ: the reader's implicit VR scan stops at these (``vr_of(tag) == "SQ"`` without a call).
+SQ_TAGS: frozenset[int] = frozenset(tag for tag, e in ELEMENTS.items() if e[0] == "SQ")
+SQ_RULES: tuple[tuple[int, int], ...] = tuple((m, v) for m, v, e in REPEATERS if e[0] == "SQ")
 _TAG_FOR_KEYWORD.update(REPEATER_TAGS)
 
 _vr_get = _VR.get

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -407,18 +408,23 @@ _PYDICOM_FILES = [
 ]
 
 
-@pytest.mark.parametrize("name", _PYDICOM_FILES)
-def test_read_pixels_equals_pydicom(name: str) -> None:
+def _pydicom_pixels(name: str) -> tuple[str, Any, Any]:
+    """(path, pydicom data set, pydicom's pixel_array) of a pydicom test file."""
     pydicom = pytest.importorskip("pydicom")
     from pydicom.data import get_testdata_file
-
-    from dicomkit.pixels.decode import read_pixels
 
     path = get_testdata_file(name)
     assert isinstance(path, str)
     theirs = pydicom.dcmread(path)
     theirs.pixel_array_options(decoding_plugin="pydicom" if "RLE" in name.upper() else "")
-    expected = theirs.pixel_array
+    return path, theirs, theirs.pixel_array
+
+
+@pytest.mark.parametrize("name", _PYDICOM_FILES)
+def test_read_pixels_equals_pydicom(name: str) -> None:
+    from dicomkit.pixels.decode import read_pixels
+
+    path, theirs, expected = _pydicom_pixels(name)
     ds, arr = read_pixels(path)
     assert arr.dtype == expected.dtype and arr.shape == expected.shape
     assert np.array_equal(arr, expected)
@@ -427,6 +433,24 @@ def test_read_pixels_equals_pydicom(name: str) -> None:
     for k in {0, frames - 1}:
         _, one = read_pixels(path, k)
         assert np.array_equal(one, expected[k] if frames > 1 else expected)
+
+
+@pytest.mark.parametrize("name", _PYDICOM_FILES)
+def test_pixel_array_of_a_path_equals_pydicom(name: str) -> None:
+    path, theirs, expected = _pydicom_pixels(name)
+    for given in (path, Path(path)):
+        arr = pixel_array(given)
+        assert arr.dtype == expected.dtype and arr.shape == expected.shape
+        assert np.array_equal(arr, expected)
+        assert arr.flags.writeable  # its own buffer, not a view on a data set's bytes
+    frames = int(theirs.get("NumberOfFrames") or 1)
+    last = pixel_array(path, frames - 1)
+    assert np.array_equal(last, expected[frames - 1] if frames > 1 else expected)
+
+
+def test_pixel_array_takes_a_dataset_or_a_path_only() -> None:
+    with pytest.raises(TypeError, match="Dataset or a path"):
+        pixel_array(b"DICM")  # type: ignore[arg-type]
 
 
 class _Counting:

@@ -327,6 +327,86 @@ def _resolve_ambiguous(ds: Dataset, tag: int, vr: str) -> VR:
 # the scanner
 
 
+def _scan_explicit_py(
+    buf: bytes, pos: int, lim: int, little: bool, stop: int, last: int, lazy_sq: bool, d: dict[int, Any]
+) -> tuple[int, int]:
+    """The fast path of the explicit VR scan: enter ``d[tag] = header offset`` for each element
+    from ``pos`` while it is an ordinary one (a known VR, an even defined length that ends by
+    ``lim``, a tag above ``last`` and below ``stop``; a defined-length SQ only when ``lazy_sq``);
+    return the position and last tag where an element needs the general path.
+    ``dicomkit.codec._scan.explicit`` is the same loop in C."""
+    hdr = _S_HDR4[little]
+    ul = _S_UL[little]
+    long_ = _LONG_CODES[little]
+    short = _SHORT_CODES[little]
+    sq = _SQ_CODE[little]
+    lim = min(lim, len(buf))
+    lim12 = lim - 12
+    while 0 <= pos <= lim12:
+        g, e, vrc, ln = hdr(buf, pos)
+        tag = g << 16 | e
+        if vrc in short:
+            nxt = pos + 8 + ln
+        elif vrc in long_ and (vrc != sq or lazy_sq):
+            ln = ul(buf, pos + 8)[0]
+            nxt = pos + 12 + ln
+        else:
+            break
+        if not (last < tag < stop and nxt <= lim and not ln & 1):
+            break
+        d[tag] = pos
+        last = tag
+        pos = nxt
+    return pos, last
+
+
+def _scan_implicit_py(
+    buf: bytes,
+    pos: int,
+    lim: int,
+    little: bool,
+    stop: int,
+    last: int,
+    sq_tags: frozenset[int],
+    sq_rules: tuple[tuple[int, int], ...],
+    d: dict[int, Any],
+) -> tuple[int, int]:
+    """The fast path of the implicit VR scan (see :func:`_scan_explicit_py`): also stops at a
+    tag the dictionary calls SQ and at a private element whose value starts with an item.
+    ``dicomkit.codec._scan.implicit`` is the same loop in C."""
+    hdr = _S_IMPL[little]
+    lim = min(lim, len(buf))
+    lim8 = lim - 8
+    while 0 <= pos <= lim8:
+        g, e, ln = hdr(buf, pos)
+        tag = g << 16 | e
+        nxt = pos + 8 + ln
+        if (
+            not (last < tag < stop and nxt <= lim and not ln & 1)
+            or tag in sq_tags
+            or (g & 1 and _starts_with_item(buf, pos + 8, ln, little))
+            or any(tag & mask == value for mask, value in sq_rules)
+        ):
+            break
+        d[tag] = pos
+        last = tag
+        pos = nxt
+    return pos, last
+
+
+try:  # the same loops in C, when the extension was built (pip builds it where a compiler is)
+    from dicomkit.codec._scan import explicit as _scan_explicit
+    from dicomkit.codec._scan import implicit as _scan_implicit
+except ImportError:  # pragma: no cover - exercised by the tests with the fallback forced
+    _scan_explicit = _scan_explicit_py
+    _scan_implicit = _scan_implicit_py
+
+#: whether the C scanner is in use (information; the tests compare both)
+ACCELERATED = _scan_explicit is not _scan_explicit_py
+_SQ_TAGS = dictionary.SQ_TAGS
+_SQ_RULES = dictionary.SQ_RULES
+
+
 class _Parser:
     """Scans element headers over one growing buffer (appends keep offsets valid)."""
 
@@ -451,35 +531,12 @@ class _Parser:
         d: dict[int, Any] = {} if into is None else into
         if implicit:
             return self._parse_implicit(d, pos, end, little, ctx, depth, in_item, stop, last)
-        buf = self.buf
-        hdr = _S_HDR4[little]
-        ul = _S_UL[little]
-        long_ = _LONG_CODES[little]
-        short = _SHORT_CODES[little]
-        sq = _SQ_CODE[little]
         lazy_sq = not self.strict  # defined-length sequences are parsed on first use
         state = [True]  # ascending
-        lim = self.limit if end < 0 else min(end, self.limit)
-        lim12 = lim - 12
+        scan = _scan_explicit
         while True:
-            if pos <= lim12:
-                g, e, vrc, ln = hdr(buf, pos)
-                tag = g << 16 | e
-                if vrc in short:
-                    nxt = pos + 8 + ln
-                    if last < tag < stop and nxt <= lim and not ln & 1:
-                        d[tag] = pos
-                        last = tag
-                        pos = nxt
-                        continue
-                elif vrc in long_:
-                    ln = ul(buf, pos + 8)[0]
-                    nxt = pos + 12 + ln
-                    if last < tag < stop and nxt <= lim and not ln & 1 and (vrc != sq or lazy_sq):
-                        d[tag] = pos
-                        last = tag
-                        pos = nxt
-                        continue
+            lim = self.limit if end < 0 else min(end, self.limit)
+            pos, last = scan(self.buf, pos, lim, little, stop, last, lazy_sq, d)
             if end >= 0 and pos >= end:
                 if pos > end:
                     self.fixup("element runs past the end of its item", offset=pos)
@@ -489,9 +546,6 @@ class _Parser:
                 break
             if action is _END_ITEM:
                 return d, pos, state[0]
-            buf = self.buf
-            lim = self.limit if end < 0 else min(end, self.limit)
-            lim12 = lim - 12
             if d:
                 last = max(last, next(reversed(d)))
         return d, pos, state[0]
@@ -508,28 +562,11 @@ class _Parser:
         stop: int,
         last: int,
     ) -> tuple[dict[int, Any], int, bool]:
-        buf = self.buf
-        hdr = _S_IMPL[little]
-        vr_of = dictionary.vr_of
         state = [True]
-        lim = self.limit if end < 0 else min(end, self.limit)
-        lim8 = lim - 8
+        scan = _scan_implicit
         while True:
-            if pos <= lim8:
-                g, e, ln = hdr(buf, pos)
-                tag = g << 16 | e
-                nxt = pos + 8 + ln
-                if (
-                    last < tag < stop
-                    and nxt <= lim
-                    and not ln & 1
-                    and vr_of(tag) != "SQ"
-                    and not (g & 1 and _starts_with_item(buf, pos + 8, ln, little))
-                ):
-                    d[tag] = pos
-                    last = tag
-                    pos = nxt
-                    continue
+            lim = self.limit if end < 0 else min(end, self.limit)
+            pos, last = scan(self.buf, pos, lim, little, stop, last, _SQ_TAGS, _SQ_RULES, d)
             if end >= 0 and pos >= end:
                 if pos > end:
                     self.fixup("element runs past the end of its item", offset=pos)
@@ -539,9 +576,6 @@ class _Parser:
                 break
             if action is _END_ITEM:
                 return d, pos, state[0]
-            buf = self.buf
-            lim = self.limit if end < 0 else min(end, self.limit)
-            lim8 = lim - 8
             if d:
                 last = max(last, next(reversed(d)))
         return d, pos, state[0]

@@ -690,12 +690,23 @@ def _finish_native(arr: np.ndarray, info: PixelInfo, as_rgb: bool) -> np.ndarray
     return arr
 
 
-def pixel_array(ds: Dataset, frame: int | None = None, *, as_rgb: bool = True) -> np.ndarray:
+def pixel_array(
+    ds: Dataset | str | os.PathLike[str], frame: int | None = None, *, as_rgb: bool = True
+) -> np.ndarray:
     """The pixels of ``ds`` (all frames, or frame number ``frame``, 0-based) as a numpy array.
 
     See the module docstring for shapes, dtypes and colour handling. Native data comes back as
     a read-only view on the bytes read where the layout allows (``.copy()`` to modify).
+
+    ``ds`` may also be the path of a file: then only the bytes needed are read, native pixels
+    straight into the array's own (writable) buffer — ``read_pixels(path, frame)[1]``. That is
+    the fast way to get the pixels of files one after another: one buffer per file instead of
+    the data set's copy of Pixel Data plus the array.
     """
+    if not isinstance(ds, Dataset):
+        if isinstance(ds, str | os.PathLike):
+            return read_pixels(ds, frame, as_rgb=as_rgb)[1]
+        raise TypeError(f"pixel_array() takes a Dataset or a path, not {type(ds).__name__}")
     info = pixel_info(ds)
     nf = info.number_of_frames
     if frame is not None:
@@ -859,9 +870,9 @@ def _read_located(ds: Dataset, fh: Any, pos: int, frame: int | None, as_rgb: boo
         start, size, first, count = 0, -(-(nf * fbits) // 8), frame or 0, 1 if frame is not None else nf
     if length < start + size:
         return None  # truncated: pixel_array returns the complete frames and warns
-    buf = bytearray(size)
+    buf = np.empty(size, dtype=np.uint8)  # not zero-filled: the read is the first write to its pages
     fh.seek(vpos + start)
-    if fh.readinto(buf) != size:
+    if fh.readinto(buf.data) != size:
         return None
     arr = _native_frames(buf, vr, ds_info, first, count)
     if count == 1 and (frame is not None or nf == 1):
