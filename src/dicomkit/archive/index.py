@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dicomkit.archive.dialects import Dialect
+from dicomkit.codec.reader import raw_elements
 from dicomkit.dataset import DataElement, Dataset
 from dicomkit.dictionary import tag_for_keyword, vr_of
 from dicomkit.model.findings import Level
@@ -310,17 +311,17 @@ class RowCache:
         found: list[_Entry | None] = []
         keys: list[Hashable] = []
         misses = Dataset()
-        for elem in ds:
-            tag = elem.tag
+        # (tag, VR, bytes) straight from the reader's entries: no DataElement for the ~250
+        # elements a file has, most of them memo hits
+        for tag, vr, raw, elem in raw_elements(ds):
             if tag in _NOT_STORED or tag >> 16 in _GROUPS_NOT_STORED or not tag & 0xFFFF:
                 continue
             key: Hashable = None
             if known is not None:
-                raw = elem.raw
                 if raw is not None:  # (the common case, inline: this loop runs ~250 times a file)
-                    key = (tag, elem.VR._value_, raw) if len(raw) <= _MAX_CACHED_VALUE else None
+                    key = (tag, vr, raw) if len(raw) <= _MAX_CACHED_VALUE else None
                 else:
-                    key = _element_key(elem)
+                    key = _element_key(elem if elem is not None else ds[tag])
                 if key is not None:
                     hit = known.get(key)
                     if hit is not None:
@@ -328,7 +329,7 @@ class RowCache:
                         continue
             found.append(None)
             keys.append(key)
-            misses[tag] = elem
+            misses[tag] = elem if elem is not None else ds[tag]
         if keys:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")

@@ -21,7 +21,7 @@ import os
 import struct
 import warnings
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, cast
 
@@ -41,7 +41,7 @@ from dicomkit.uid import (
 )
 from dicomkit.vr import VR
 
-__all__ = ["ReadOptions", "read", "read_dataset"]
+__all__ = ["ReadOptions", "raw_elements", "read", "read_dataset"]
 
 UNDEFINED = 0xFFFFFFFF
 PIXEL_DATA = 0x7FE00010
@@ -295,6 +295,49 @@ class _Context:
 
 
 _VM_GET = dictionary.VM_BY_TAG.get
+
+
+def raw_elements(ds: Dataset) -> Iterator[tuple[int, str, bytes | None, DataElement | None]]:
+    """The top-level elements of ``ds`` in tag order as ``(tag, VR, value bytes, element)``,
+    without building a :class:`DataElement` where the reader still holds the element as bytes.
+
+    For an element of an explicit VR data set read from bytes or a file, whose VR is its own
+    (not UN, not SQ): its VR, its value bytes as encoded (the data set's byte order) and None —
+    exactly the ``VR`` and ``raw`` its DataElement would have. For every other element: the
+    DataElement (built now, as ``ds[tag]`` would), with its VR and ``raw`` (None for a value
+    set in memory or a sequence). For code that looks at most elements once and decodes few of
+    them (indexing many files); ``ds`` itself is left as it was, apart from the elements built.
+    """
+    ctx = ds._source
+    order = ds._order()  # (completes a lazy scan)
+    d = ds._d
+    if not isinstance(ctx, _Context) or ctx.implicit:
+        for tag in order:
+            elem = ds._element(tag)
+            yield tag, elem.VR._value_, elem.raw, elem
+        return
+    buf = ds._buf
+    hdr, ul, by_code = ctx._hdr4, ctx._ul, ctx._vr_by_code
+    for tag in order:
+        e = d[tag]
+        if type(e) is int:
+            _, _, code, ln = hdr(buf, e)
+            vr = by_code.get(code)
+            if vr is not None and vr is not _UN and vr is not _SQ:
+                if vr in _LONG_VR_SET:
+                    off, ln = e + 12, ul(buf, e + 8)[0]
+                else:
+                    off = e + 8
+                yield tag, vr._value_, buf[off : off + ln], None
+                continue
+        elif type(e) is tuple and e[0] is not None:
+            vr = _VR_BY_BYTES.get(e[0])
+            if vr is not None and vr is not _UN and vr is not _SQ:
+                own = e[3] if len(e) > 3 else buf
+                yield tag, vr._value_, own[e[1] : e[1] + e[2]], None
+                continue
+        elem = ds._element(tag)
+        yield tag, elem.VR._value_, elem.raw, elem
 
 
 def _implicit_vr(ds: Dataset, tag: int) -> VR:
