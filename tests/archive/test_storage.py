@@ -82,3 +82,17 @@ def test_sync_each_fsyncs_every_file_and_directory(tmp_path: Path, monkeypatch: 
         assert archive.store_many(sources, workers=2).counts["stored"] == 3
     with pytest.raises(ArchiveError, match="sync must be one of"):
         FileStore(tmp_path, sync="never")
+
+
+@pytest.mark.parametrize("size", [0, 1, 7, 4096, 524_301])
+def test_the_content_digest_is_zlibs_crc32(size: int) -> None:
+    # ISA-L computes it when installed (the speedups extra): it must be the same checksum
+    import random
+    import zlib
+
+    from dicomkit.archive.archive import _crc32, digest_of
+
+    data = random.Random(size).randbytes(size)
+    assert digest_of(data) == f"crc32:{zlib.crc32(data):08x}"
+    half = size // 2
+    assert _crc32(data[half:], _crc32(data[:half])) == zlib.crc32(data)  # incremental, as verify uses it
