@@ -5,8 +5,10 @@ Information (group 0002, always Explicit VR Little Endian), then the data set in
 transfer syntax that (0002,0010) names: Implicit VR LE, Explicit VR LE/BE, Deflated
 Explicit VR LE, and the encapsulated syntaxes (pixel data kept as fragments, PS3.5 A.4).
 
-Element headers are scanned with precompiled ``struct``s; each element is stored as a
-compact raw entry and decoded only when used (see :mod:`dicomkit.dataset`). Files are
+Element headers are scanned by a tight loop (in C, ``dicomkit.codec._scan``, when the optional
+extension was built; else the same loop in Python with precompiled ``struct``s); each element is
+stored as a compact raw entry and decoded only when used (see :mod:`dicomkit.dataset`);
+:func:`raw_elements` gives (tag, VR, value bytes) without building elements. Files are
 read in chunks: ``stop_before_pixels`` never reads the pixel data, and a large value is
 read straight into its own buffer, so pixel bytes are copied once.
 

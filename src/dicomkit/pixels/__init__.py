@@ -1,7 +1,8 @@
 """Pixel data as numpy arrays (needs numpy; the JPEG family needs imagecodecs: ``dicomkit[codecs]``).
 
 ``pixel_array(ds, frame=None)`` and ``iter_frames(ds)`` decode native, RLE, deflated and
-JPEG-family pixel data (see :mod:`dicomkit.pixels.decode`); ``convert_color_space`` and
+JPEG-family pixel data (see :mod:`dicomkit.pixels.decode`; ``pixel_array(path)`` and
+``read_pixels(path)`` read only the bytes needed, native pixels straight into the array); ``convert_color_space`` and
 ``apply_palette`` handle colour (:mod:`dicomkit.pixels.color`); ``to_display`` and the modality,
 VOI and presentation LUT functions make 8-bit display images (:mod:`dicomkit.pixels.display`);
 ``set_pixel_data`` stores an array as native Pixel Data (:mod:`dicomkit.pixels.encode`) and

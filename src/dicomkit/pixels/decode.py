@@ -1,4 +1,4 @@
-"""Decoding pixel data to numpy arrays: ``pixel_array(ds, frame=None)`` and ``iter_frames(ds)``.
+"""Decoding pixel data to numpy arrays: ``pixel_array(ds_or_path, frame=None)``, ``iter_frames(ds)``.
 
 Decoders are chosen by transfer syntax (a registry keyed by UID):
 
@@ -22,7 +22,11 @@ without its pixel data (``stop_before_pixels``), then the pixel data is read fro
 straight into the array's own buffer (native: one copy, corrected in place; a single frame:
 only that frame's bytes; encapsulated: the offset table and that frame's fragments only).
 Files it cannot handle that way (deflated, pixel data not right after the other elements,
-no usable offset table, ...) are read whole and decoded by ``pixel_array``.
+no usable offset table, ...) are read whole and decoded by ``pixel_array``. ``pixel_array(path)``
+is ``read_pixels(path)[1]``: the fast way through a folder of files — one buffer per file,
+where ``pixel_array(read(path))`` holds the data set's copy of Pixel Data and the corrected
+array at once (on this VM the fresh memory pages of each 512 KiB buffer cost about as much as
+all the parsing; see docs/benchmarks.md).
 
 What comes back matches pydicom 3's default ``Dataset.pixel_array``:
 
