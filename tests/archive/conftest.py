@@ -11,6 +11,7 @@ import os
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -57,12 +58,9 @@ def postgres_schema_url() -> tuple[str, Callable[[], None]]:
     return f"{PG_URL}{sep}options=-csearch_path%3D{schema}", drop
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    """None (SQLite in the archive folder) or a PostgreSQL URL with a private schema."""
-    if request.param == "sqlite":
-        yield None
-        return
+@contextmanager
+def _private_schema() -> Iterator[str]:
+    """A PostgreSQL URL selecting a fresh, private schema, dropped afterwards (skip without a server)."""
     problem = _postgres_problem()
     if problem:
         pytest.skip(problem)
@@ -71,6 +69,23 @@ def database(request: pytest.FixtureRequest) -> Iterator[str | None]:
         yield url
     finally:
         drop()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL URL selecting a fresh, private schema."""
+    with _private_schema() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None (SQLite in the archive folder) or a PostgreSQL URL with a private schema."""
+    if request.param == "sqlite":
+        yield None
+        return
+    with _private_schema() as url:
+        yield url
 
 
 @pytest.fixture

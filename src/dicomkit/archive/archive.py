@@ -492,6 +492,7 @@ class Archive:
             raise
         for path in obsolete:
             self._files.remove(path)
+        self._index.after_commit(len(accepted))  # keeps PostgreSQL's planner statistics current
         return [r for r in results if r is not None]
 
     def _decide(
@@ -663,6 +664,7 @@ class Archive:
                 raise NotFoundError(f"no {lv} {uid!r} in the archive")
             self._index.delete_instances([f[0] for f in found])
             self._index.recount({f[1] for f in found}, (), ())
+        self._index.after_commit(len(found))
         for _pk, _series, _sop, path in found:
             self._files.remove(self._abs(path))
         return len(found)
