@@ -57,6 +57,7 @@ MAX_DEPTH = 128
 MAX_WARNINGS = 100  # fix-up warnings reported per parsed buffer; the rest are counted only
 MAX_INFLATED_SIZE = 1 << 28  # default bound on an inflated Deflated Explicit VR LE data set (256 MiB)
 BIG_VALUE = 1 << 16  # values at least this large are read into their own buffer
+_MAX_PROBED_ITEMS = 64  # encapsulated pixel data with more items is read chunk by chunk
 FIRST_CHUNK = 1 << 14
 _NEXT, _STOP, _END_ITEM = object(), object(), object()
 _NO_STOP = 0xFFFE0000  # item and delimiter tags always take the slow path
@@ -732,6 +733,15 @@ class _Parser:
             if vrb in (b"OB", b"OW", b"OF", b"OD", b"OL", b"OV") or (vrb is None and tag == PIXEL_DATA):
                 if vrb is None:
                     vrb = b"OB"
+                if (
+                    depth == 0
+                    and self.fh is not None
+                    and not self.final
+                    and self.size - self.base - vpos >= BIG_VALUE
+                ):
+                    done = self._big_encapsulated(d, tag, vrb, vpos, little, implicit, ctx)
+                    if done is not None:
+                        return done
                 return self._encapsulated(d, pos, tag, vrb, vpos, little)
             # SQ, UN (CP-246: UN of undefined length is an implicit VR LE sequence), implicit
             as_implicit = implicit or vrb != b"SQ"
@@ -807,11 +817,18 @@ class _Parser:
             have = self.buf[vpos : self.limit]
             value = have + fh.read(ln - len(have))
         d[tag] = (vrb, 0, len(value), value)
-        # parse what follows the value (usually nothing or trailing padding) from a new buffer
-        after = self.base + vpos + ln
+        return self._parse_tail(d, self.base + vpos + ln, little, implicit, ctx)
+
+    def _parse_tail(self, d: dict[int, Any], after: int, little: bool, implicit: bool, ctx: _Context) -> int:
+        """Parse what follows a value read into its own buffer (usually nothing or trailing
+        padding), from file offset ``after``, into ``d``; the scan of this buffer is then done."""
+        fh = self.fh
+        assert fh is not None
         if after >= self.size:
             self.final = True
             return self.limit
+        if fh.seekable():
+            fh.seek(self.origin + after)
         tail = _Parser(
             fh.read(min(FIRST_CHUNK, self.size - after)),
             opts=self.opts,
@@ -835,6 +852,51 @@ class _Parser:
             d[t] = entry
         self.final = True
         return self.limit
+
+    def _big_encapsulated(
+        self,
+        d: dict[int, Any],
+        tag: int,
+        vrb: bytes,
+        vpos: int,
+        little: bool,
+        implicit: bool,
+        ctx: _Context,
+    ) -> int | None:
+        """Large top-level encapsulated pixel data: find the sequence delimiter by reading only
+        the item headers (a few: an offset table and fragments), read the items straight into
+        their own buffer and parse what follows from a new one. None (file position restored)
+        when there are many items or they are not well formed: then :meth:`_encapsulated` reads
+        on chunk by chunk and reports what is wrong."""
+        fh = self.fh
+        assert fh is not None
+        if not fh.seekable():
+            return None
+        start = self.origin + self.base + vpos  # file position of the first item
+        end = self.origin + self.size
+        hdr = _S_IMPL[little]
+        p = start
+        for _ in range(_MAX_PROBED_ITEMS):
+            if p + 8 > end:
+                break
+            fh.seek(p)
+            head = fh.read(8)
+            if len(head) < 8:
+                break
+            g, e, ln = hdr(head, 0)
+            t = g << 16 | e
+            if t == SEQ_DELIM:
+                fh.seek(start)
+                value = fh.read(p - start)
+                if len(value) != p - start:
+                    break
+                d[tag] = _encaps_element(tag, vrb, value)
+                return self._parse_tail(d, p + 8 - self.origin, little, implicit, ctx)
+            if t != ITEM or ln == UNDEFINED or p + 8 + ln > end:
+                break
+            p += 8 + ln
+        fh.seek(self.origin + self.base + self.limit)
+        return None
 
     def _encapsulated(
         self, d: dict[int, Any], pos: int, tag: int, vrb: bytes, vpos: int, little: bool
