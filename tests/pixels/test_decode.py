@@ -526,3 +526,14 @@ def test_one_frame_of_2000_reads_only_that_frame(
     frame_bytes = rows * cols * 2
     # the header chunk the reader reads first, the offset table (4 bytes a frame), one frame
     assert _Counting.total < 16384 + 4 * n + 2 * frame_bytes + 1024 < size // 10
+
+
+def test_pixel_array_of_a_directory_or_a_non_dicom_file_is_a_clear_error(tmp_path: Path) -> None:
+    from dicomkit.errors import InvalidDicomError
+
+    with pytest.raises(InvalidDicomError, match="is a directory"):
+        pixel_array(tmp_path)
+    junk = tmp_path / "junk.txt"
+    junk.write_bytes(b"not a DICOM file at all" * 10)
+    with pytest.raises(InvalidDicomError, match="not a DICOM file"):
+        pixel_array(junk)

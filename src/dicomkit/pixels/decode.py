@@ -66,7 +66,7 @@ import numpy as np
 from dicomkit.codec import encaps
 from dicomkit.codec.reader import _Context, _entry_location, read
 from dicomkit.dataset import Dataset
-from dicomkit.errors import DicomWarning, PixelDataError, UnsupportedTransferSyntaxError
+from dicomkit.errors import DicomWarning, InvalidDicomError, PixelDataError, UnsupportedTransferSyntaxError
 from dicomkit.pixels.color import convert_color_space
 from dicomkit.pixels.rle import decode_rle_frame
 from dicomkit.uid import transfer_syntax
@@ -797,13 +797,16 @@ def read_pixels(
     data the offset table and the frame's fragments. Files where the pixel data cannot be
     located that way are read whole (then the data set has its Pixel Data).
     """
-    ds = read(path, stop_before_pixels=True)
-    where = _pixel_location(ds)
-    if where is not None:
-        with open(path, "rb", buffering=0) as fh:
-            got = _read_located(ds, fh, where, frame, as_rgb)
-        if got is not None:
-            return ds, got
+    try:
+        fh = open(path, "rb", buffering=0)  # noqa: SIM115 - one open: the header, then the pixels
+    except IsADirectoryError:
+        raise InvalidDicomError(f"{os.fspath(path)}: is a directory") from None
+    with fh:
+        ds = read(fh, stop_before_pixels=True)
+        where = _pixel_location(ds)
+        got = _read_located(ds, fh, where, frame, as_rgb) if where is not None else None
+    if got is not None:
+        return ds, got
     full = read(path)
     return full, pixel_array(full, frame, as_rgb=as_rgb)
 
