@@ -65,3 +65,17 @@ def test_raw_elements_completes_a_lazy_read(tmp_path: Path) -> None:
     dicomkit.write(ds, path, validate=False)
     lazy = dicomkit.read(path, stop_before_pixels=True)
     assert [t for t, *_ in raw_elements(lazy)] == [0x00080018, 0x00080020, 0x00100020]
+
+
+def test_excluded_elements_are_skipped_without_touching_their_values() -> None:
+    ds = dicomkit.Dataset()
+    ds.PatientID = "X"
+    ds.Rows = 2
+    import io
+
+    buf = io.BytesIO()
+    dicomkit.write(ds, buf, validate=False)
+    read_back = dicomkit.read(buf.getvalue())
+    got = [t for t, *_ in raw_elements(read_back, lambda t: t >> 16 == 0x0028)]
+    assert got == [0x00100020]
+    assert type(read_back._d[0x00280010]) is not DataElement  # never built

@@ -321,9 +321,7 @@ class RowCache:
         misses = Dataset()
         # (tag, VR, bytes) straight from the reader's entries: no DataElement for the ~250
         # elements a file has, most of them memo hits
-        for tag, vr, raw, elem in raw_elements(ds):
-            if tag in _NOT_STORED or tag >> 16 in _GROUPS_NOT_STORED or not tag & 0xFFFF:
-                continue
+        for tag, vr, raw, elem in raw_elements(ds, _not_stored):
             key: Hashable = None
             if known is not None:
                 if raw is not None:  # (the common case, inline: this loop runs ~250 times a file)
@@ -388,6 +386,11 @@ def _bulk_uri(_elem: Any) -> str:
 
 
 _GROUPS_NOT_STORED = frozenset({0x0002, 0x7FE0})
+
+
+def _not_stored(tag: int) -> bool:
+    """Elements left out of the index: bulk pixel data, group lengths, the File Meta group."""
+    return tag in _NOT_STORED or tag >> 16 in _GROUPS_NOT_STORED or not tag & 0xFFFF
 
 
 def _element_key(elem: DataElement) -> Hashable:

@@ -23,7 +23,7 @@ import os
 import struct
 import warnings
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, cast
 
@@ -300,7 +300,9 @@ class _Context:
 _VM_GET = dictionary.VM_BY_TAG.get
 
 
-def raw_elements(ds: Dataset) -> Iterator[tuple[int, str, bytes | None, DataElement | None]]:
+def raw_elements(
+    ds: Dataset, exclude: Callable[[int], bool] | None = None
+) -> Iterator[tuple[int, str, bytes | None, DataElement | None]]:
     """The top-level elements of ``ds`` in tag order as ``(tag, VR, value bytes, element)``,
     without building a :class:`DataElement` where the reader still holds the element as bytes.
 
@@ -310,9 +312,13 @@ def raw_elements(ds: Dataset) -> Iterator[tuple[int, str, bytes | None, DataElem
     DataElement (built now, as ``ds[tag]`` would), with its VR and ``raw`` (None for a value
     set in memory or a sequence). For code that looks at most elements once and decodes few of
     them (indexing many files); ``ds`` itself is left as it was, apart from the elements built.
+    Tags for which ``exclude(tag)`` is true are skipped without touching their values (e.g.
+    Pixel Data: no copy of its bytes).
     """
     ctx = ds._source
     order = ds._order()  # (completes a lazy scan)
+    if exclude is not None:
+        order = [t for t in order if not exclude(t)]
     d = ds._d
     if not isinstance(ctx, _Context) or ctx.implicit:
         for tag in order:
