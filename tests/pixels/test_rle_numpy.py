@@ -363,3 +363,33 @@ def test_frames_do_not_share_memory(monkeypatch: pytest.MonkeyPatch, samples: in
     )
     assert np.array_equal(second, expected_frame(two, 30, 40, samples, bits // 8))
     assert not np.shares_memory(first, second)
+
+
+@pytest.mark.parametrize("case", ["exact", "padded", "longer", "into-next", "short"])
+def test_accelerated_frames_decode_in_place_and_fall_back(case: str) -> None:
+    # imagecodecs decodes each segment into the frame's scratch buffer; a segment longer than a
+    # plane (padding), one running into the next, or a short one goes the general way
+    if rle._PACKBITS is None:
+        pytest.skip("imagecodecs is not installed")
+    rng = random.Random(15)
+    npx = 48 * 52
+    first = plane_segment(rng, npx, False)
+    second = plane_segment(rng, npx, True)
+    if case == "padded":
+        second += lit(noise(rng, 3))  # decodes to npx + 3 bytes: the first npx count
+    elif case == "longer":
+        second += lit(noise(rng, 100)) + lit(noise(rng, 100))  # npx + 200: the numpy decoder
+    elif case == "into-next":
+        first += b"\x7f" + b"abc"  # a literal run cut off by the end of the segment
+    elif case == "short":
+        second = lit(noise(rng, 10))
+    frame = frame_of([first, second])
+    if case == "short":
+        with pytest.raises(PixelDataError, match="RLE segment 1 decodes to 10 bytes but 2496 are expected"):
+            rle.decode_rle_frame(frame, 48, 52, 1, 16)
+        return
+    want = expected_frame([first, second], 48, 52, 1, 2)
+    got = rle.decode_rle_frame(frame, 48, 52, 1, 16)
+    assert np.array_equal(got, want)
+    again = rle.decode_rle_frame(frame, 48, 52, 1, 16)  # the scratch buffer reused: own result
+    assert not np.shares_memory(got, again) and np.array_equal(again, want)
