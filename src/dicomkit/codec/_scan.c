@@ -38,21 +38,38 @@ rd32(const unsigned char *p, int little)
                   : (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
+/* d[key] = pos */
+static int
+put_key(PyObject *d, PyObject *key, Py_ssize_t pos)
+{
+    PyObject *v = PyLong_FromSsize_t(pos);
+    if (v == NULL)
+        return -1;
+    int rc = PyDict_SetItem(d, key, v);
+    Py_DECREF(v);
+    return rc;
+}
+
+/* d[tag] = pos */
 static int
 put(PyObject *d, uint32_t tag, Py_ssize_t pos)
 {
     PyObject *k = PyLong_FromUnsignedLong(tag);
     if (k == NULL)
         return -1;
-    PyObject *v = PyLong_FromSsize_t(pos);
-    if (v == NULL) {
-        Py_DECREF(k);
-        return -1;
-    }
-    int rc = PyDict_SetItem(d, k, v);
+    int rc = put_key(d, k, pos);
     Py_DECREF(k);
-    Py_DECREF(v);
     return rc;
+}
+
+/* the scan's result (pos, last), or NULL with the error set */
+static PyObject *
+finish(Py_buffer *view, int failed, Py_ssize_t pos, long long last)
+{
+    PyBuffer_Release(view);
+    if (failed)
+        return NULL;
+    return Py_BuildValue("nL", pos, last);
 }
 
 /* explicit(buf, pos, lim, little, stop, last, lazy_sq, d) -> (pos, last) */
@@ -98,10 +115,7 @@ scan_explicit(PyObject *self, PyObject *args)
         last = tag;
         pos = nxt;
     }
-    PyBuffer_Release(&view);
-    if (failed)
-        return NULL;
-    return Py_BuildValue("nL", pos, last);
+    return finish(&view, failed, pos, last);
 }
 
 /* implicit(buf, pos, lim, little, stop, last, sq_tags, sq_rules, d) -> (pos, last)
@@ -161,27 +175,16 @@ scan_implicit(PyObject *self, PyObject *args)
             break;
         }
         int is_sq = PySet_Contains(sq_tags, k);
-        if (is_sq != 0) {
-            Py_DECREF(k);
-            failed = is_sq < 0;
-            break;
-        }
-        PyObject *v = PyLong_FromSsize_t(pos);
-        if (v == NULL || PyDict_SetItem(d, k, v) < 0) {
-            Py_DECREF(k);
-            Py_XDECREF(v);
-            failed = 1;
-            break;
-        }
+        int rc = is_sq == 0 ? put_key(d, k, pos) : 0;
         Py_DECREF(k);
-        Py_DECREF(v);
+        if (is_sq != 0 || rc < 0) {
+            failed = is_sq < 0 || rc < 0;
+            break;
+        }
         last = tag;
         pos = nxt;
     }
-    PyBuffer_Release(&view);
-    if (failed)
-        return NULL;
-    return Py_BuildValue("nL", pos, last);
+    return finish(&view, failed, pos, last);
 }
 
 static PyMethodDef methods[] = {
