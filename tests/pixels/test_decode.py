@@ -537,3 +537,38 @@ def test_pixel_array_of_a_directory_or_a_non_dicom_file_is_a_clear_error(tmp_pat
     junk.write_bytes(b"not a DICOM file at all" * 10)
     with pytest.raises(InvalidDicomError, match="not a DICOM file"):
         pixel_array(junk)
+
+
+@pytest.mark.parametrize("last", ["undefined-length-sequence", "defined-length-sequence", "big-value"])
+def test_read_pixels_locates_the_pixels_after_any_last_element(
+    last: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the reader says where its scan stopped: the Pixel Data header, whatever came before it
+    import dicomkit
+    from dicomkit.dataset import Sequence
+    from dicomkit.pixels.decode import read_pixels
+
+    rows, cols = 512, 256  # 256 KiB of pixels: more than the reader's first 16 KiB chunk
+    values = np.random.default_rng(7).integers(0, 4096, size=(rows, cols), dtype=np.uint16)
+    ds = make(values.astype("<u2").tobytes(), rows=rows, cols=cols, ba=16, bs=12, vr="OW")
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    ds.SOPInstanceUID = "1.2.3.4.5"
+    if last == "big-value":  # read into its own buffer by the reader
+        ds[0x00091010] = DataElement(0x00091010, "OB", b"\x01" * 100_000)
+        ds[0x00090010] = DataElement(0x00090010, "LO", "DICOMKIT TEST")
+    else:
+        item = dicomkit.Dataset()
+        item.ScheduledProcedureStepID = "SPS1"
+        ds[0x00400275] = DataElement(
+            0x00400275, "SQ", Sequence([item]), undefined_length=last.startswith("undefined")
+        )
+    ds.meta = None
+    path = tmp_path / "f.dcm"
+    dicomkit.write(ds, path, transfer_syntax=LE)
+    _count_reads(monkeypatch)
+    got_ds, arr = read_pixels(path)
+    assert np.array_equal(arr, values) and arr.flags.writeable  # its own buffer, not a whole read
+    assert "PixelData" not in got_ds
+    # the file read once (a 16 KiB chunk, and one after a big value, overlap the pixels), not a
+    # header read plus a whole read (that is twice the size)
+    assert _Counting.total < path.stat().st_size + 2 * 16384

@@ -134,6 +134,7 @@ class _Context:
         "opts",
         "parent",
         "pending",
+        "stopped_at",
         "strict",
     )
 
@@ -161,6 +162,9 @@ class _Context:
         self.depth: int = 0 if parent is None else parent.depth
         #: a top-level data set scanned lazily: (parser, position, final stop tag)
         self.pending: tuple[_Parser, int, int] | None = None
+        #: file offset of the element a top-level read stopped at (``stop_before_pixels``: the
+        #: Pixel Data header), once the scan has got there; None otherwise
+        self.stopped_at: int | None = None
 
     def child(
         self, charset_raw: bytes | None, *, little: bool | None = None, implicit: bool | None = None
@@ -274,6 +278,7 @@ class _Context:
             self.pending = None
             p.reopen = None
             object.__setattr__(ds, "_more", False)
+            self.stopped_at = p.stopped_at
         if self.charset_raw is None and CHARSET_TAG in d and not self._cs_done:
             self.charset_raw = _entry_value(d[CHARSET_TAG], p.buf, self)
 
@@ -483,6 +488,9 @@ class _Parser:
         self.final = fh is None or self.base + self.limit >= self.size
         self.warned = 0  # fix-ups reported so far (at most MAX_WARNINGS)
         self.stopped = False  # the last top-level parse stopped at its ``stop`` tag
+        #: the file offset of the element header that stop was at (of this parser or of the
+        #: parser that read on after a value read into its own buffer)
+        self.stopped_at: int | None = None
         #: after read() returned: (path, stat) to reopen the file when a lazy scan needs more
         self.reopen: tuple[str, os.stat_result] | None = None
 
@@ -699,6 +707,7 @@ class _Parser:
         if tag >= stop:
             if depth == 0 and not in_item:
                 self.stopped = True
+                self.stopped_at = self.base + pos
             return pos, _STOP
         if vpos < 0:
             return self._odd_vr(d, pos, tag, vrb or b"", little, depth), _NEXT
@@ -847,6 +856,8 @@ class _Parser:
         entries, _, _ = tail.parse(
             0, -1, little=little, implicit=implicit, ctx=ctx, depth=0, in_item=False, stop=stop
         )
+        if tail.stopped:
+            self.stopped_at = tail.stopped_at
         tail_buf = tail.buf
         for t, entry in entries.items():
             if type(entry) is int:
@@ -1386,6 +1397,8 @@ def _read_bytes(
     if lazy and p.stopped and first_stop < stop:
         ctx.pending = (p, end_pos, stop)
         object.__setattr__(ds, "_more", True)
+    elif deflated is None and opts.specific_tags is None:
+        ctx.stopped_at = p.stopped_at  # (offsets in an inflated stream are not file offsets)
     return ds
 
 

@@ -824,6 +824,8 @@ def _pixel_location(ds: Dataset) -> int | None:
     order = ds._order()  # completes a lazy scan
     if not order or FLOAT_PIXEL_DATA in ds._d or DOUBLE_FLOAT_PIXEL_DATA in ds._d:
         return None
+    if ctx.stopped_at is not None:
+        return ctx.stopped_at  # where the scan stopped: the next element's header
     entry = ds._d[order[-1]]
     if type(entry) is not int:
         return None  # a sequence or an element in its own buffer: its end is not known here
