@@ -775,7 +775,16 @@ def open_archive(
     create: bool = True,
     sync: str = "batch",
 ) -> Archive:
-    """Open (by default create) the archive at ``root``; see :func:`dicomkit.archive.open`."""
+    """Open the archive at ``root`` (created when missing, unless ``create=False``).
+
+    ``database``: None for SQLite at ``<root>/index.sqlite``, ``"sqlite:///PATH"`` for
+    another SQLite file, or a ``postgresql://`` URL (psycopg 3). ``duplicates``: what
+    storing a SOP Instance UID that is already indexed with different content does —
+    "ignore" (keep the stored one), "overwrite" (replace it) or "reject". ``link``: index
+    files in place instead of copying them into the store. ``sync``: how stored files are made
+    durable before their index rows commit — "batch" (one ``syncfs(2)`` per committed batch on
+    Linux; elsewhere as "each") or "each" (an fsync per file and per touched directory).
+    """
     path = Path(os.path.abspath(os.path.expanduser(root)))
     if not path.is_dir():
         if not create:
