@@ -572,3 +572,16 @@ def test_read_pixels_locates_the_pixels_after_any_last_element(
     # the file read once (a 16 KiB chunk, and one after a big value, overlap the pixels), not a
     # header read plus a whole read (that is twice the size)
     assert _Counting.total < path.stat().st_size + 2 * 16384
+
+
+def test_pixel_array_of_a_file_without_pixel_data_says_so(tmp_path: Path) -> None:
+    import dicomkit
+
+    ds = dicomkit.Dataset()
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    ds.SOPInstanceUID = "1.2.3.4.6"
+    ds.PatientName = "NO^PIXELS"
+    path = tmp_path / "header-only.dcm"
+    dicomkit.write(ds, path, transfer_syntax=LE)
+    with pytest.raises(PixelDataError, match="no Pixel Data"):
+        pixel_array(path)

@@ -419,6 +419,16 @@ def _element_key(elem: DataElement) -> Hashable:
     return tuple(parts)
 
 
+def _value_sets(pks: Iterable[int], rows: Iterable[Sequence[Any]]) -> dict[int, set[str]]:
+    """The distinct values per primary key of ``(pk, value)`` rows (multi-valued ``a\\b`` split;
+    empty values dropped), with an empty set for each of ``pks`` that has none."""
+    out: dict[int, set[str]] = {pk: set() for pk in pks}
+    for pk, value in rows:
+        if value:
+            out[pk].update(v for v in value.split("\\") if v)
+    return out
+
+
 def normalize(vr: str, value: str, *, high: bool = False) -> str:
     from dicomkit.model.query import normalize_for_range
 
@@ -767,14 +777,8 @@ class Index:
                 f" WHERE pk IN ({m})",
                 chunk,
             )
-            modalities: dict[int, set[str]] = {pk: set() for pk in chunk}
-            for pk, modality in db.execute(self._study_modalities_sql(m), chunk):
-                if modality:
-                    modalities[pk].update(v for v in modality.split("\\") if v)
-            classes: dict[int, set[str]] = {pk: set() for pk in chunk}
-            for pk, cls in db.execute(self._study_sop_classes_sql(m), chunk):
-                if cls:
-                    classes[pk].update(v for v in cls.split("\\") if v)
+            modalities = _value_sets(chunk, db.execute(self._study_modalities_sql(m), chunk))
+            classes = _value_sets(chunk, db.execute(self._study_sop_classes_sql(m), chunk))
             db.executemany(
                 "UPDATE study SET modalities = ?, sop_classes = ? WHERE pk = ?",
                 [

@@ -813,7 +813,7 @@ def read_pixels(
 
 def _pixel_location(ds: Dataset) -> int | None:
     """The file offset of the (7FE0,0010) header in the file ``ds`` was read from with
-    ``stop_before_pixels``: right after the last element read (None: not known)."""
+    ``stop_before_pixels``: where the reader's scan stopped (None: it did not stop at a tag)."""
     meta = ds.meta
     ctx = ds._source
     if meta is None or not isinstance(ctx, _Context) or ctx.parent is not None:
@@ -824,15 +824,7 @@ def _pixel_location(ds: Dataset) -> int | None:
     order = ds._order()  # completes a lazy scan
     if not order or FLOAT_PIXEL_DATA in ds._d or DOUBLE_FLOAT_PIXEL_DATA in ds._d:
         return None
-    if ctx.stopped_at is not None:
-        return ctx.stopped_at  # where the scan stopped: the next element's header
-    entry = ds._d[order[-1]]
-    if type(entry) is not int:
-        return None  # a sequence or an element in its own buffer: its end is not known here
-    _, off, ln = _entry_location(entry, ds._buf, ctx.little, ctx.implicit)
-    if ln == 0xFFFFFFFF:
-        return None
-    return int(off + ln)
+    return ctx.stopped_at  # where the scan stopped: the next element's header (None: not there)
 
 
 def _read_located(ds: Dataset, fh: Any, pos: int, frame: int | None, as_rgb: bool) -> np.ndarray | None:
